@@ -1,0 +1,1 @@
+//! The Staves builder index (in progress).

@@ -1,0 +1,25 @@
+//! The Gentoo package-manager model (PMS): versions, names, atoms,
+//! dependency specifications, md5-cache entries, `layout.conf`, profiles,
+//! keywords and USE flags.
+//!
+//! Everything here is pure: parsers take strings or bytes and return typed
+//! values or a [`ParseError`] with the position of the problem; they never
+//! panic on any input (see the fuzz targets in `fuzz/`). Reading a
+//! repository's files goes through the [`RepoFiles`] trait, which the
+//! `sources` module implements for git trees and local directories.
+
+pub mod atom;
+pub mod depspec;
+pub mod error;
+pub mod iuse;
+pub mod keywords;
+pub mod layout;
+pub mod makedefaults;
+pub mod md5cache;
+pub mod name;
+pub mod profile;
+pub mod tree;
+pub mod version;
+
+pub use error::ParseError;
+pub use tree::{DirEntry, EntryKind, MemFiles, RepoFiles};
