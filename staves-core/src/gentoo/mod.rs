@@ -17,6 +17,7 @@ pub mod layout;
 pub mod makedefaults;
 pub mod md5cache;
 pub mod name;
+pub mod pkgfiles;
 pub mod profile;
 pub mod tree;
 pub mod version;
