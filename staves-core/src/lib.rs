@@ -9,6 +9,7 @@
 //! modules [`gentoo`], [`manifest`], [`lockfile`] and the repository
 //! [`sources`]. Model modules do no I/O beyond reading what they are given.
 
+pub mod builder;
 pub mod gentoo;
 pub mod lockfile;
 pub mod manifest;
