@@ -34,11 +34,11 @@ mod engine;
 mod error;
 mod interrupt;
 mod logs;
+mod spec;
 
-pub use container::{
-    ArchiveReader, BUILD_LABEL, Container, ContainerSpec, Mount, Network, RunOutcome,
-};
+pub use container::{ArchiveReader, Container, RunOutcome};
 pub use engine::{Engine, EngineInfo, ImageInfo, RegistryAuth};
 pub use error::BuilderError;
 pub use interrupt::Interrupt;
 pub use logs::{CollectLines, LogSink, LogStream, NoPullProgress, PullEvent, PullReporter};
+pub use spec::{BUILD_LABEL, ContainerSpec, Mount, Network};

@@ -22,5 +22,11 @@ pub mod profile;
 pub mod tree;
 pub mod version;
 
+pub use atom::{Atom, Blocker, Operator, SlotDep, SlotOperator, UseDep, UseDepKind};
+pub use depspec::{DepNode, UseFlagItem};
 pub use error::ParseError;
+pub use iuse::IuseFlag;
+pub use keywords::AcceptKeywords;
+pub use name::{Category, Cpv, PackageName};
+pub use version::Version;
 pub use tree::{DirEntry, EntryKind, MemFiles, RepoFiles};
