@@ -11,6 +11,7 @@
 
 pub mod builder;
 pub mod gentoo;
+pub mod image;
 pub mod lockfile;
 pub mod manifest;
 pub mod ops;
