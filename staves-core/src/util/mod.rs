@@ -1,1 +1,5 @@
-//! (in progress)
+//! Small helpers shared by the rest of the crate: "did you mean" suggestions
+//! ([`suggest`]) and crash-safe file writes ([`fs`]).
+
+pub mod fs;
+pub mod suggest;
