@@ -243,7 +243,7 @@ impl Config {
             return Ok(());
         }
         let testing = format!("~{}", self.arch);
-        if keywords.iter().any(|k| *k == testing) {
+        if keywords.contains(&testing) {
             Err(testing)
         } else {
             Err("**".to_owned())

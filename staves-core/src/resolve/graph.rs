@@ -261,8 +261,13 @@ impl<'u, 'a> Graph<'u, 'a> {
     fn push_dep_list(&mut self, root: Root, class: DepClass, node: usize, list: &[Dep]) {
         for d in list {
             match d {
+                // Portage checks a blocker against the root of the package
+                // that carries it, whatever the class (a DEPEND blocker does
+                // not apply to the builder).
                 Dep::Atom(atom) if model::atom_is_blocker(atom) => {
-                    self.blockers.push((root, Arc::clone(atom), node, class));
+                    let own_root = self.nodes[node].root;
+                    self.blockers
+                        .push((own_root, Arc::clone(atom), node, class));
                 }
                 Dep::Atom(atom) => self.queue.push_back(Work {
                     root,
@@ -310,9 +315,11 @@ impl<'u, 'a> Graph<'u, 'a> {
     /// Whether `dep` already holds with the current selection.
     fn satisfied_now(&self, root: Root, dep: &Dep, parent: &Option<Parent>) -> bool {
         match dep {
-            Dep::Atom(a) if model::atom_is_blocker(a) => self
-                .selected_match(root, &model::unblocked(a), parent)
-                .is_none(),
+            Dep::Atom(a) if model::atom_is_blocker(a) => {
+                let own_root = parent.as_ref().map_or(root, |p| self.nodes[p.node].root);
+                self.selected_match(own_root, &model::unblocked(a), parent)
+                    .is_none()
+            }
             Dep::Atom(a) => self.selected_match(root, a, parent).is_some(),
             Dep::AllOf(v) => v.iter().all(|d| self.satisfied_now(root, d, parent)),
             Dep::AnyOf(v) => v.is_empty() || v.iter().any(|d| self.satisfied_now(root, d, parent)),
@@ -403,7 +410,8 @@ impl<'u, 'a> Graph<'u, 'a> {
         });
         match dep {
             Dep::Atom(a) if model::atom_is_blocker(a) => {
-                self.blockers.push((root, Arc::clone(a), from, class));
+                let own_root = self.nodes[from].root;
+                self.blockers.push((own_root, Arc::clone(a), from, class));
             }
             Dep::Atom(a) => {
                 if let Some(to) = self.selected_match(root, a, &parent) {

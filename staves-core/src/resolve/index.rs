@@ -46,7 +46,7 @@ pub(crate) struct VersionRef {
 #[derive(Debug)]
 pub(crate) enum LoadedEntry {
     /// An entry with a supported EAPI.
-    Supported(CacheEntry),
+    Supported(Box<CacheEntry>),
     /// An entry whose EAPI this Portage does not support: the package is
     /// invisible (masked), not an error.
     Unsupported(String),
@@ -54,6 +54,9 @@ pub(crate) enum LoadedEntry {
 
 /// `pn -> [(version, pf)]` for one category of one repository.
 type Listing = BTreeMap<String, Vec<(Version, String)>>;
+
+/// `(category, repo)` pairs of every md5-cache category directory.
+type Categories = BTreeSet<(String, usize)>;
 
 /// A lazy index over the md5-cache of a set of repositories.
 ///
@@ -64,7 +67,7 @@ type Listing = BTreeMap<String, Vec<(Version, String)>>;
 pub struct PackageIndex {
     repos: Vec<IndexedRepo>,
     listings: Mutex<HashMap<(usize, String), Arc<Listing>>>,
-    categories: Mutex<Option<Arc<BTreeSet<(String, usize)>>>>,
+    categories: Mutex<Option<Arc<Categories>>>,
     entries: Mutex<HashMap<(usize, String), Arc<LoadedEntry>>>,
 }
 
@@ -125,12 +128,11 @@ impl PackageIndex {
     pub fn categories_with_package(&self, pn: &str) -> Vec<PackageName> {
         let mut out = BTreeSet::new();
         for (cat, repo) in self.all_categories().iter() {
-            if let Ok(listing) = self.listing(*repo, cat) {
-                if listing.contains_key(pn) {
-                    if let Ok(name) = PackageName::new(cat, pn) {
-                        out.insert(name);
-                    }
-                }
+            if let Ok(listing) = self.listing(*repo, cat)
+                && listing.contains_key(pn)
+                && let Ok(name) = PackageName::new(cat, pn)
+            {
+                out.insert(name);
             }
         }
         out.into_iter().collect()
@@ -221,7 +223,7 @@ impl PackageIndex {
                 message: "the md5-cache entry disappeared while reading".to_owned(),
             })?;
         let loaded = match CacheEntry::parse(&bytes) {
-            Ok(entry) if supported_eapi(&entry.eapi) => LoadedEntry::Supported(entry),
+            Ok(entry) if supported_eapi(&entry.eapi) => LoadedEntry::Supported(Box::new(entry)),
             Ok(entry) => LoadedEntry::Unsupported(entry.eapi),
             Err(err) => match raw_eapi(&bytes) {
                 // An entry of an EAPI we do not know may use keys we cannot
@@ -275,7 +277,7 @@ impl PackageIndex {
     }
 
     /// `(category, repo)` for every category directory of every md5-cache.
-    fn all_categories(&self) -> Arc<BTreeSet<(String, usize)>> {
+    fn all_categories(&self) -> Arc<Categories> {
         if let Some(hit) = lock(&self.categories).as_ref() {
             return Arc::clone(hit);
         }

@@ -53,6 +53,9 @@ pub(crate) struct ProfileView {
     pub(crate) use_mask: BTreeSet<String>,
     pub(crate) use_force: BTreeSet<String>,
     pub(crate) license_groups: BTreeMap<String, Vec<String>>,
+    /// Every assignment's tokens per variable, in profile order (USE_EXPAND
+    /// variables stack like incrementals once USE_EXPAND is known).
+    history: BTreeMap<String, Vec<String>>,
 }
 
 struct Reader<'a> {
@@ -137,6 +140,10 @@ impl Reader<'_> {
             return Ok(());
         };
         for (key, value) in parse_make_defaults(&text, &view.vars) {
+            view.history
+                .entry(key.clone())
+                .or_default()
+                .extend(value.split_whitespace().map(str::to_owned));
             if INCREMENTALS.contains(&key.as_str()) {
                 let tokens: Vec<String> = value.split_whitespace().map(str::to_owned).collect();
                 match key.as_str() {
@@ -392,6 +399,21 @@ pub(crate) fn load_profile(
             &format!("{dir}/package.accept_keywords"),
             &mut view.package_accept_keywords,
         )?;
+    }
+    // Portage stacks USE_EXPAND variables across the profile like
+    // incrementals (a child's PYTHON_TARGETS adds to its parent's).
+    let expand_vars: Vec<String> = view
+        .vars
+        .get("USE_EXPAND")
+        .map(|v| v.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default();
+    for var in expand_vars {
+        if let Some(tokens) = view.history.get(&var) {
+            let mut set = BTreeSet::new();
+            apply_incremental(&mut set, tokens);
+            view.vars
+                .insert(var, set.into_iter().collect::<Vec<_>>().join(" "));
+        }
     }
     // USE_EXPAND variables become prefixed flags, USE_EXPAND_UNPREFIXED
     // ones (ARCH) plain flags.
