@@ -8,8 +8,9 @@ use std::time::{Duration, Instant};
 use bollard::container::LogOutput;
 use bollard::errors::Error as DockerError;
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, DownloadFromContainerOptionsBuilder,
-    ListContainersOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
+    AttachContainerOptionsBuilder, CreateContainerOptionsBuilder,
+    DownloadFromContainerOptionsBuilder, ListContainersOptionsBuilder,
+    RemoveContainerOptionsBuilder,
 };
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -137,23 +138,25 @@ impl Container<'_> {
     pub fn start_and_wait(&mut self, sink: &mut dyn LogSink) -> Result<RunOutcome, BuilderError> {
         let engine = self.engine;
         let id = self.id.clone();
-        let started = Instant::now();
+        // Attach before starting: nothing is lost, and unlike `logs(follow)`
+        // (Docker 20.10 drops an unterminated last line there) the stream
+        // carries exactly what the process wrote.
+        let attach = AttachContainerOptionsBuilder::default()
+            .stream(true)
+            .stdout(true)
+            .stderr(true)
+            .build();
+        let attached = engine
+            .block_on(engine.docker.attach_container(&id, Some(attach)))
+            .map_err(|e| engine.engine_error(format!("attaching to container {id}"), e))?;
+        let logs = attached.output;
         engine
             .block_on(engine.docker.start_container(&id, None))
             .map_err(|e| engine.engine_error(format!("starting container {id}"), e))?;
-        let logs = engine.docker.logs(
-            &id,
-            Some(
-                LogsOptionsBuilder::default()
-                    .follow(true)
-                    .stdout(true)
-                    .stderr(true)
-                    .build(),
-            ),
-        );
+        let started = Instant::now();
         let mut split = LineSplitter::default();
         let interrupted = engine.block_on(async {
-            let mut logs = std::pin::pin!(logs);
+            let mut logs = logs;
             let mut tick = tokio::time::interval(Duration::from_millis(100));
             loop {
                 tokio::select! {
