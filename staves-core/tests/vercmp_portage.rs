@@ -58,13 +58,18 @@ fn portage_python() -> Option<PathBuf> {
         "Portage is not importable with {}: run scripts/ensure-portage.sh",
         python.display()
     );
-    eprintln!("skipping: run scripts/ensure-portage.sh (no Portage at {})", python.display());
+    eprintln!(
+        "skipping: run scripts/ensure-portage.sh (no Portage at {})",
+        python.display()
+    );
     None
 }
 
 /// Runs an oracle script with `input` on stdin; returns its output lines.
 fn run_oracle(python: &PathBuf, script: &str, input: &str) -> Vec<String> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/oracle").join(script);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../scripts/oracle")
+        .join(script);
     let mut child = Command::new(python)
         .arg(&path)
         .stdin(Stdio::piped())
@@ -75,14 +80,23 @@ fn run_oracle(python: &PathBuf, script: &str, input: &str) -> Vec<String> {
     let input = input.to_owned();
     let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
     let out = child.wait_with_output().expect("oracle output");
-    writer.join().expect("writer thread").expect("write to oracle");
+    writer
+        .join()
+        .expect("writer thread")
+        .expect("write to oracle");
     assert!(out.status.success(), "{} failed", path.display());
-    String::from_utf8(out.stdout).expect("utf-8").lines().map(str::to_owned).collect()
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .lines()
+        .map(str::to_owned)
+        .collect()
 }
 
 fn digits(rng: &mut Rng, max_len: usize) -> String {
     let len = 1 + rng.below(max_len);
-    (0..len).map(|_| char::from(b'0' + rng.below(10) as u8)).collect()
+    (0..len)
+        .map(|_| char::from(b'0' + rng.below(10) as u8))
+        .collect()
 }
 
 /// A number with a bias to small values, leading zeros and long strings.
@@ -125,15 +139,13 @@ fn tweak(rng: &mut Rng, v: &str) -> String {
     match rng.below(9) {
         0 => s.insert(0, '0'),
         1 => s = s.replacen('.', ".0", 1),
-        2 => {
-            if !s.contains("-r") {
-                s += rng.pick(&["-r0", "-r00", "-r1"]);
-            }
-        }
+        2 if !s.contains("-r") => s += rng.pick(&["-r0", "-r00", "-r1"]),
         3 => s = s.replacen("-r", "-r0", 1),
         4 => {
             // Trailing zero on the numeric part (`1.01` vs `1.010`).
-            let end = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+            let end = s
+                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .unwrap_or(s.len());
             s.insert(end, '0');
         }
         5 => s = s.replacen("_p", "_p0", 1),
@@ -144,7 +156,11 @@ fn tweak(rng: &mut Rng, v: &str) -> String {
         7 => s = version(rng),
         _ => {}
     }
-    if Version::parse(&s).is_ok() { s } else { v.to_owned() }
+    if Version::parse(&s).is_ok() {
+        s
+    } else {
+        v.to_owned()
+    }
 }
 
 fn hash_of(v: &Version) -> u64 {
@@ -155,18 +171,28 @@ fn hash_of(v: &Version) -> u64 {
 
 #[test]
 fn version_order_matches_portage_vercmp() {
-    let Some(python) = portage_python() else { return };
+    let Some(python) = portage_python() else {
+        return;
+    };
     let mut rng = Rng(0x5eed_0001);
     let pairs: Vec<(String, String)> = (0..120_000)
         .map(|i| {
             let a = version(&mut rng);
-            let b = if i % 2 == 0 { tweak(&mut rng, &a) } else { version(&mut rng) };
+            let b = if i % 2 == 0 {
+                tweak(&mut rng, &a)
+            } else {
+                version(&mut rng)
+            };
             (a, b)
         })
         .collect();
     let input: String = pairs.iter().map(|(a, b)| format!("{a} {b}\n")).collect();
     let answers = run_oracle(&python, "vercmp.py", &input);
-    assert_eq!(answers.len(), pairs.len(), "oracle answered a different number of lines");
+    assert_eq!(
+        answers.len(),
+        pairs.len(),
+        "oracle answered a different number of lines"
+    );
 
     let mut mismatches = Vec::new();
     let mut equal = 0;
@@ -181,7 +207,11 @@ fn version_order_matches_portage_vercmp() {
         };
         if want == Ordering::Equal {
             equal += 1;
-            assert_eq!(hash_of(&va), hash_of(&vb), "equal versions {a} {b} hash differently");
+            assert_eq!(
+                hash_of(&va),
+                hash_of(&vb),
+                "equal versions {a} {b} hash differently"
+            );
         }
         assert_eq!(vb.cmp(&va), ours.reverse(), "asymmetric: {a} {b}");
         if ours != want {
@@ -199,11 +229,19 @@ fn version_order_matches_portage_vercmp() {
 
 /// Picks from `good` most of the time and from `bad` otherwise.
 fn mostly<'a>(rng: &mut Rng, good: &[&'a str], bad: &[&'a str]) -> &'a str {
-    if rng.chance(92) { rng.pick(good) } else { rng.pick(bad) }
+    if rng.chance(92) {
+        rng.pick(good)
+    } else {
+        rng.pick(bad)
+    }
 }
 
 fn use_item(rng: &mut Rng) -> String {
-    let flag = mostly(rng, &["foo", "ssl", "abi_x86_32", "a+b", "x@y", "f-"], &["_bad", "", "f.o"]);
+    let flag = mostly(
+        rng,
+        &["foo", "ssl", "abi_x86_32", "a+b", "x@y", "f-"],
+        &["_bad", "", "f.o"],
+    );
     let prefix = mostly(rng, &["", "", "", "-", "!"], &["!-", "--"]);
     let default = mostly(rng, &["", "", "(+)", "(-)"], &["(*)", "(+)(-)"]);
     let suffix = mostly(rng, &["", "", "=", "?"], &["?=", "=="]);
@@ -213,13 +251,32 @@ fn use_item(rng: &mut Rng) -> String {
 fn atom(rng: &mut Rng) -> String {
     let mut s = String::new();
     s += mostly(rng, &["", "", "", "", "!", "!!"], &["!!!"]);
-    let op = mostly(rng, &["", "", "", "=", ">=", "<=", "<", ">", "~"], &["=<", "==", "!"]);
+    let op = mostly(
+        rng,
+        &["", "", "", "=", ">=", "<=", "<", ">", "~"],
+        &["=<", "==", "!"],
+    );
     s += op;
-    s += mostly(rng, &["dev-libs", "sys-libs", "x11-libs", "virtual", "c", "_c", "c+", "c.d"], &["-c", ".c", ""]);
+    s += mostly(
+        rng,
+        &[
+            "dev-libs", "sys-libs", "x11-libs", "virtual", "c", "_c", "c+", "c.d",
+        ],
+        &["-c", ".c", ""],
+    );
     s += mostly(rng, &["/"], &["", "//"]);
     s += mostly(
         rng,
-        &["foo", "foo-bar", "gtk+", "foo-r1", "foo-1xy", "9foo", "foo_", "foo-1-bar"],
+        &[
+            "foo",
+            "foo-bar",
+            "gtk+",
+            "foo-r1",
+            "foo-1xy",
+            "9foo",
+            "foo_",
+            "foo-1-bar",
+        ],
         &["+foo", "fo.o", "foo-1x", "foo-1", "-foo", ""],
     );
     if !op.is_empty() || rng.chance(5) {
@@ -238,12 +295,20 @@ fn atom(rng: &mut Rng) -> String {
     if rng.chance(35) {
         s += mostly(
             rng,
-            &[":0", ":2", ":=", ":*", ":0=", ":0/6", ":0/6=", ":3.14t", ":a_b+c-d"],
-            &[":2/", ":/2", ":2*", ":", ":2/=", ":.1", ":a/b/c", ":=*", ":a:b"],
+            &[
+                ":0", ":2", ":=", ":*", ":0=", ":0/6", ":0/6=", ":3.14t", ":a_b+c-d",
+            ],
+            &[
+                ":2/", ":/2", ":2*", ":", ":2/=", ":.1", ":a/b/c", ":=*", ":a:b",
+            ],
         );
     }
     if rng.chance(20) {
-        s += mostly(rng, &["::gentoo", "::my-overlay", "::_x", "::x1"], &["::", "::a.b", "::-x", ":::x"]);
+        s += mostly(
+            rng,
+            &["::gentoo", "::my-overlay", "::_x", "::x1"],
+            &["::", "::a.b", "::-x", ":::x"],
+        );
     }
     if rng.chance(4) {
         // Out-of-order parts.
@@ -275,9 +340,13 @@ fn our_fields(a: &Atom) -> String {
         blocker.to_owned(),
         op.to_owned(),
         a.name.to_string(),
-        a.version.as_ref().map_or("-".to_owned(), ToString::to_string),
-        slot.and_then(|s| s.slot.clone()).unwrap_or_else(|| "-".into()),
-        slot.and_then(|s| s.subslot.clone()).unwrap_or_else(|| "-".into()),
+        a.version
+            .as_ref()
+            .map_or("-".to_owned(), ToString::to_string),
+        slot.and_then(|s| s.slot.clone())
+            .unwrap_or_else(|| "-".into()),
+        slot.and_then(|s| s.subslot.clone())
+            .unwrap_or_else(|| "-".into()),
         match slot.and_then(|s| s.op) {
             None => "-".into(),
             Some(SlotOperator::Any) => "*".into(),
@@ -290,7 +359,9 @@ fn our_fields(a: &Atom) -> String {
 
 #[test]
 fn atom_parsing_matches_portage() {
-    let Some(python) = portage_python() else { return };
+    let Some(python) = portage_python() else {
+        return;
+    };
     let mut rng = Rng(0x5eed_0002);
     let atoms: Vec<String> = (0..8_000).map(|_| atom(&mut rng)).collect();
     let input: String = atoms.iter().map(|a| format!("{a}\n")).collect();
@@ -321,5 +392,8 @@ fn atom_parsing_matches_portage() {
         mismatches.len(),
         mismatches[..mismatches.len().min(20)].join("\n")
     );
-    assert!(valid > 2_000 && invalid > 2_000, "unbalanced cases: {valid} valid, {invalid} invalid");
+    assert!(
+        valid > 2_000 && invalid > 2_000,
+        "unbalanced cases: {valid} valid, {invalid} invalid"
+    );
 }

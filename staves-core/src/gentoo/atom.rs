@@ -359,7 +359,9 @@ impl Atom {
                         pos + i + 2,
                         "unexpected text after `]`; the order is `:slot`, then `::repo`, then `[use]`",
                     ),
-                    None => ParseError::at(s.len(), "missing `]` at the end of the USE dependencies"),
+                    None => {
+                        ParseError::at(s.len(), "missing `]` at the end of the USE dependencies")
+                    }
                 });
             };
             use_deps = parse_use_deps(inner).map_err(|e| shift(e, pos + 1))?;
@@ -396,7 +398,10 @@ impl Atom {
         let pv_start = category.len() + 1;
         let Some(operator) = *op else {
             if pv.ends_with('*') {
-                return Err(ParseError::at(body.len() - 1, "`*` is only allowed after `=`"));
+                return Err(ParseError::at(
+                    body.len() - 1,
+                    "`*` is only allowed after `=`",
+                ));
             }
             let name = PackageName::new(category, pv).map_err(|e| {
                 if super::name::split_pf(pv).is_ok() {
@@ -418,7 +423,10 @@ impl Atom {
                 p
             }
             Some(_) => {
-                return Err(ParseError::at(body.len() - 1, "`*` is only allowed after `=`"));
+                return Err(ParseError::at(
+                    body.len() - 1,
+                    "`*` is only allowed after `=`",
+                ));
             }
             None => pv,
         };
@@ -436,7 +444,10 @@ impl Atom {
                 Some((i, e)) => shift(e, pv_start + i + 1),
                 None => ParseError::at(
                     pv_start + pv.len(),
-                    format!("operator `{}` needs a version (`{body}` has none)", operator.as_str()),
+                    format!(
+                        "operator `{}` needs a version (`{body}` has none)",
+                        operator.as_str()
+                    ),
                 ),
             }
         })?;
@@ -483,7 +494,9 @@ impl Atom {
     /// match any slot.
     pub fn matches_slot(&self, slot: &str, subslot: &str) -> bool {
         let Some(SlotDep {
-            slot: Some(want), subslot: want_sub, ..
+            slot: Some(want),
+            subslot: want_sub,
+            ..
         }) = &self.slot
         else {
             return true;

@@ -90,7 +90,10 @@ impl<T: fmt::Display> fmt::Display for DepNode<T> {
                 flag,
                 negated,
                 children,
-            } => (format!("{}{flag}? ", if *negated { "!" } else { "" }), children),
+            } => (
+                format!("{}{flag}? ", if *negated { "!" } else { "" }),
+                children,
+            ),
         };
         write!(f, "{head}(")?;
         for child in children {

@@ -31,7 +31,9 @@ pub fn parse_iuse(s: &str) -> Result<Vec<IuseFlag>, ParseError> {
     let mut rest = s;
     while let Some(start) = rest.find(|c: char| !c.is_ascii_whitespace()) {
         let tail = &rest[start..];
-        let end = tail.find(|c: char| c.is_ascii_whitespace()).unwrap_or(tail.len());
+        let end = tail
+            .find(|c: char| c.is_ascii_whitespace())
+            .unwrap_or(tail.len());
         let token = &tail[..end];
         let offset = s.len() - rest.len() + start;
         let (name, default) = match token.as_bytes()[0] {

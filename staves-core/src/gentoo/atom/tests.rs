@@ -66,7 +66,7 @@ fn round_trips() {
 fn invalid_atoms_with_offsets() {
     for (s, offset) in [
         ("cat/pkg::repo:2", 9),       // repo before slot
-        ("cat/pkg:2[foo]::repo", 14),  // use before repo
+        ("cat/pkg:2[foo]::repo", 14), // use before repo
         ("cat/pkg:2/=", 10),          // empty sub-slot
         ("cat/pkg[-foo?]", 8),        // not one of the six forms
         ("cat/pkg-1.2", 0),           // version without operator

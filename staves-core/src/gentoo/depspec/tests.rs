@@ -22,7 +22,11 @@ fn use_reduce_matches_portage() {
         ("|| ( ( c/d e/f ) )", &[], "c/d e/f"),
         ("|| ( x? ( a/b ) c/d )", &[], "c/d"),
         ("|| ( x? ( a/b ) c/d )", &["x"], "|| ( a/b c/d )"),
-        ("|| ( x? ( a/b c/d ) e/f )", &["x"], "|| ( ( a/b c/d ) e/f )"),
+        (
+            "|| ( x? ( a/b c/d ) e/f )",
+            &["x"],
+            "|| ( ( a/b c/d ) e/f )",
+        ),
         ("|| ( x? ( a/b ) )", &[], "|| ( )"),
         ("( ( a/b ) )", &[], "a/b"),
         ("|| ( a/b || ( c/d e/f ) )", &[], "|| ( a/b c/d e/f )"),
@@ -35,9 +39,21 @@ fn use_reduce_matches_portage() {
         ),
         ("|| ( x? ( a/b c/d ) )", &["x"], "a/b c/d"),
         ("|| ( || ( a/b c/d ) )", &[], "|| ( a/b c/d )"),
-        ("|| ( a/b x? ( || ( c/d e/f ) ) )", &["x"], "|| ( a/b c/d e/f )"),
-        ("|| ( a/b x? ( c/d e/f ) )", &["x"], "|| ( a/b ( c/d e/f ) )"),
-        ("|| ( a/b x? ( y? ( c/d ) ) )", &["x", "y"], "|| ( a/b c/d )"),
+        (
+            "|| ( a/b x? ( || ( c/d e/f ) ) )",
+            &["x"],
+            "|| ( a/b c/d e/f )",
+        ),
+        (
+            "|| ( a/b x? ( c/d e/f ) )",
+            &["x"],
+            "|| ( a/b ( c/d e/f ) )",
+        ),
+        (
+            "|| ( a/b x? ( y? ( c/d ) ) )",
+            &["x", "y"],
+            "|| ( a/b c/d )",
+        ),
         ("|| ( a/b x? ( y? ( c/d ) ) )", &["x"], "a/b"),
         ("x? ( || ( a/b c/d ) )", &["x"], "|| ( a/b c/d )"),
         ("|| ( x? ( a/b ) y? ( c/d ) )", &[], "|| ( )"),
@@ -45,7 +61,11 @@ fn use_reduce_matches_portage() {
         ("|| ( a/b || ( x? ( c/d ) ) )", &[], "|| ( a/b || ( ) )"),
         ("|| ( a/b ( x? ( c/d ) ) )", &[], "a/b"),
         ("|| ( ( x? ( c/d ) ) )", &[], "|| ( )"),
-        ("|| ( ( a/b c/d ) ( e/f g/h ) )", &[], "|| ( ( a/b c/d ) ( e/f g/h ) )"),
+        (
+            "|| ( ( a/b c/d ) ( e/f g/h ) )",
+            &[],
+            "|| ( ( a/b c/d ) ( e/f g/h ) )",
+        ),
         ("( || ( a/b c/d ) )", &[], "|| ( a/b c/d )"),
         ("x? ( || ( y? ( a/b ) ) ) c/d", &["x"], "|| ( ) c/d"),
     ] {
@@ -55,7 +75,8 @@ fn use_reduce_matches_portage() {
 
 #[test]
 fn parses_real_ncurses_rdepend() {
-    let tree = parse_dependencies("!<=sys-libs/ncurses-5.9-r4:5 !<sys-libs/slang-2.3.2_pre23").unwrap();
+    let tree =
+        parse_dependencies("!<=sys-libs/ncurses-5.9-r4:5 !<sys-libs/slang-2.3.2_pre23").unwrap();
     assert_eq!(tree.len(), 2);
     assert!(matches!(&tree[0], DepNode::Item(a) if a.blocker.is_some()));
     assert_eq!(
@@ -69,20 +90,28 @@ fn structure_and_round_trip() {
     let s = "a/b flag? ( c/d !other? ( e/f ) ) || ( g/h i/j ) !flag? ( k/l )";
     let tree = parse_dependencies(s).unwrap();
     assert_eq!(format_nodes(&tree), s);
-    assert!(matches!(&tree[1], DepNode::UseConditional { flag, negated: false, children } if flag == "flag" && children.len() == 2));
-    assert!(matches!(&tree[3], DepNode::UseConditional { negated: true, .. }));
+    assert!(
+        matches!(&tree[1], DepNode::UseConditional { flag, negated: false, children } if flag == "flag" && children.len() == 2)
+    );
+    assert!(matches!(
+        &tree[3],
+        DepNode::UseConditional { negated: true, .. }
+    ));
     // Any whitespace separates tokens.
     let spaced = parse_dependencies("a/b\n\tflag?\n( c/d )").unwrap();
     assert_eq!(format_nodes(&spaced), "a/b flag? ( c/d )");
     assert_eq!(parse_dependencies("  ").unwrap(), []);
-    assert_eq!(format_nodes(&parse_dependencies("|| ( )").unwrap()), "|| ( )");
+    assert_eq!(
+        format_nodes(&parse_dependencies("|| ( )").unwrap()),
+        "|| ( )"
+    );
 }
 
 #[test]
 fn syntax_errors_with_offsets() {
     for (s, offset) in [
-        ("a/b (c/d )", 4),    // `(c/d` is not an atom
-        ("|| a/b", 0),        // operator without group
+        ("a/b (c/d )", 4), // `(c/d` is not an atom
+        ("|| a/b", 0),     // operator without group
         ("flag? a/b", 0),
         ("( a/b", 5),
         ("a/b )", 4),
@@ -110,7 +139,10 @@ fn nesting_is_bounded() {
 #[test]
 fn plain_and_required_use_parsers() {
     let lic = parse_plain("GPL-2+ || ( MIT Apache-2.0 ) foo? ( bar )").unwrap();
-    assert_eq!(format_nodes(&lic), "GPL-2+ || ( MIT Apache-2.0 ) foo? ( bar )");
+    assert_eq!(
+        format_nodes(&lic),
+        "GPL-2+ || ( MIT Apache-2.0 ) foo? ( bar )"
+    );
     assert!(parse_plain("^^ ( a b )").is_err());
     let ru = parse_required_use("^^ ( a !b ) ?? ( c d ) e? ( f )").unwrap();
     assert_eq!(format_nodes(&ru), "^^ ( a !b ) ?? ( c d ) e? ( f )");
@@ -140,14 +172,23 @@ fn required_use_checks() {
     assert_eq!(check("c a? ( b ) d", &["a", "c"]), Err("a? ( b )".into()));
     // Conditionals inside groups: an inactive one does not count.
     assert_eq!(check("^^ ( x? ( a ) b )", &["b"]), Ok(()));
-    assert_eq!(check("^^ ( x? ( a ) b )", &["a", "b", "x"]), Err("^^ ( x? ( a ) b )".into()));
+    assert_eq!(
+        check("^^ ( x? ( a ) b )", &["a", "b", "x"]),
+        Err("^^ ( x? ( a ) b )".into())
+    );
     assert_eq!(check("|| ( x? ( a ) )", &[]), Err("|| ( x? ( a ) )".into()));
     // All-of members of a group.
     assert_eq!(check("^^ ( ( a b ) c )", &["a", "b"]), Ok(()));
-    assert_eq!(check("^^ ( ( a b ) c )", &["a"]), Err("^^ ( ( a b ) c )".into()));
+    assert_eq!(
+        check("^^ ( ( a b ) c )", &["a"]),
+        Err("^^ ( ( a b ) c )".into())
+    );
     // Empty groups: violated from EAPI 7 on, satisfied before.
     let empty = parse_required_use("|| ( ) ^^ ( )").unwrap();
-    assert_eq!(check_required_use(&empty, &flags(&[])), Err("|| ( )".into()));
+    assert_eq!(
+        check_required_use(&empty, &flags(&[])),
+        Err("|| ( )".into())
+    );
     assert_eq!(check_required_use_eapi(&empty, &flags(&[]), true), Ok(()));
     let emptied = parse_required_use("|| ( x? ( a ) )").unwrap();
     assert_eq!(check_required_use_eapi(&emptied, &flags(&[]), true), Ok(()));
@@ -177,6 +218,9 @@ fn satisfaction_of_license_like_trees() {
 #[test]
 fn collect_items_in_order() {
     let tree = parse_plain("a x? ( b || ( c d ) ) e ( f )").unwrap();
-    let items: Vec<&str> = collect_items(&tree).into_iter().map(String::as_str).collect();
+    let items: Vec<&str> = collect_items(&tree)
+        .into_iter()
+        .map(String::as_str)
+        .collect();
     assert_eq!(items, ["a", "b", "c", "d", "e", "f"]);
 }

@@ -70,7 +70,10 @@ fn more_equalities_hash_alike() {
         ("0", "000"),
         ("1.0_p", "1.0_p000"),
         ("1.0_rc01", "1.0_rc1"),
-        ("123456789012345678901234567890", "000123456789012345678901234567890"),
+        (
+            "123456789012345678901234567890",
+            "000123456789012345678901234567890",
+        ),
     ] {
         assert_eq!(v(a), v(b), "{a} == {b}");
         assert_eq!(hash(&v(a)), hash(&v(b)), "hash {a} {b}");
@@ -142,10 +145,12 @@ fn invalid_versions_report_offsets() {
 fn glob_prefix_matches_portage_match_from_list() {
     // gentoo.md §2.3: `=c/p-1.2*` against the candidates listed there.
     let prefix = v("1.2");
-    let got: Vec<&str> = ["1.02", "1.2", "1.2-r3", "1.2.3", "1.2_rc1", "1.2b", "1.20", "1.3"]
-        .into_iter()
-        .filter(|c| v(c).starts_with_components(&prefix))
-        .collect();
+    let got: Vec<&str> = [
+        "1.02", "1.2", "1.2-r3", "1.2.3", "1.2_rc1", "1.2b", "1.20", "1.3",
+    ]
+    .into_iter()
+    .filter(|c| v(c).starts_with_components(&prefix))
+    .collect();
     assert_eq!(got, ["1.2", "1.2-r3", "1.2.3", "1.2_rc1", "1.2b"]);
 
     assert!(v("1.0_rc1").starts_with_components(&v("1.0_rc")));
@@ -173,13 +178,25 @@ fn live_versions() {
 #[test]
 fn approximate_ignores_revision() {
     assert_eq!(v("1.2-r3").cmp_without_revision(&v("1.2")), Ordering::Equal);
-    assert_eq!(v("1.2b-r3").cmp_without_revision(&v("1.2")), Ordering::Greater);
+    assert_eq!(
+        v("1.2b-r3").cmp_without_revision(&v("1.2")),
+        Ordering::Greater
+    );
 }
 
 #[test]
 fn sorting_is_total_on_a_mixed_list() {
     let mut list: Vec<Version> = [
-        "1.0", "1.0-r1", "1.0_p1", "1.0a", "1.0.0", "1.0_rc1", "1.0_alpha", "1.01", "1.1", "0.9",
+        "1.0",
+        "1.0-r1",
+        "1.0_p1",
+        "1.0a",
+        "1.0.0",
+        "1.0_rc1",
+        "1.0_alpha",
+        "1.01",
+        "1.1",
+        "0.9",
     ]
     .into_iter()
     .map(v)
@@ -188,6 +205,17 @@ fn sorting_is_total_on_a_mixed_list() {
     let text: Vec<String> = list.iter().map(ToString::to_string).collect();
     assert_eq!(
         text,
-        ["0.9", "1.0_alpha", "1.0_rc1", "1.0", "1.0-r1", "1.0_p1", "1.0a", "1.0.0", "1.01", "1.1"]
+        [
+            "0.9",
+            "1.0_alpha",
+            "1.0_rc1",
+            "1.0",
+            "1.0-r1",
+            "1.0_p1",
+            "1.0a",
+            "1.0.0",
+            "1.01",
+            "1.1"
+        ]
     );
 }
