@@ -207,7 +207,7 @@ fn parse_eclasses(value: &str, line_no: usize) -> Result<Vec<(String, String)>, 
         return Ok(Vec::new());
     }
     let parts: Vec<&str> = value.split('\t').collect();
-    if parts.len() % 2 != 0 {
+    if !parts.len().is_multiple_of(2) {
         return Err(ParseError::on_line(
             line_no,
             format!(
@@ -316,12 +316,12 @@ pub fn validate(
             None => {
                 return Err(format!(
                     "eclass `{name}` is not in the repository's eclass search path"
-                ))
+                ));
             }
             Some(actual) if !actual.eq_ignore_ascii_case(recorded) => {
                 return Err(format!(
                     "eclass `{name}` changed: the entry records {recorded} but the file's MD5 is {actual}"
-                ))
+                ));
             }
             Some(_) => {}
         }
@@ -501,9 +501,11 @@ _md5_=05d8eaeebf40b6b5903f489abedb52d1\n";
 
         let err = validate(&entry, Some(b"EAPI=8\n"), &lookup).unwrap_err();
         assert!(err.contains("ebuild changed"), "{err}");
-        assert!(validate(&entry, None, &lookup)
-            .unwrap_err()
-            .contains("does not exist"));
+        assert!(
+            validate(&entry, None, &lookup)
+                .unwrap_err()
+                .contains("does not exist")
+        );
 
         let only_master = eclass_digests(&[&master]).unwrap();
         let err = validate(&entry, Some(ebuild), &|n| only_master.get(n).cloned()).unwrap_err();
@@ -516,13 +518,17 @@ _md5_=05d8eaeebf40b6b5903f489abedb52d1\n";
 
         let mut no_md5 = entry.clone();
         no_md5.md5 = None;
-        assert!(validate(&no_md5, Some(ebuild), &lookup)
-            .unwrap_err()
-            .contains("_md5_"));
+        assert!(
+            validate(&no_md5, Some(ebuild), &lookup)
+                .unwrap_err()
+                .contains("_md5_")
+        );
         let mut future = entry;
         future.eapi = "10".to_owned();
-        assert!(validate(&future, Some(ebuild), &lookup)
-            .unwrap_err()
-            .contains("EAPI `10`"));
+        assert!(
+            validate(&future, Some(ebuild), &lookup)
+                .unwrap_err()
+                .contains("EAPI `10`")
+        );
     }
 }

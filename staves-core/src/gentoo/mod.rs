@@ -19,6 +19,12 @@ pub mod md5cache;
 pub mod name;
 pub mod pkgfiles;
 pub mod profile;
+mod profile_desc;
+mod profile_lists;
+#[cfg(test)]
+mod profile_tests;
+mod profile_vars;
+mod profile_walk;
 pub mod tree;
 pub mod version;
 
