@@ -7,8 +7,13 @@
 //! same tar serves both, and is what Staves writes for `docker-archive:FILE`
 //! outputs too (Docker ≥ 25's own `docker save` writes this very shape).
 //! `manifest.json`'s `Config` and `Layers` point at `blobs/sha256/<hex>`;
-//! compressed layers are fine for `docker load`, which detects the
-//! compression itself.
+//! `docker load` detects gzip itself. It does **not** read zstd layers on
+//! Docker 20.10 (measured: "archive/tar: invalid tar header"), so archives
+//! meant for loading into an engine should be built with
+//! [`Compression::None`](super::Compression::None) (fastest; local loads
+//! need no compression) or gzip. The image ID engines show is the config
+//! digest, which depends only on the diff_ids, so it is the same whichever
+//! compression the archive uses.
 //!
 //! Entry order and headers are fixed (mode 0644/0755, uid/gid 0, mtime =
 //! the image's epoch), so the archive bytes are reproducible too.
@@ -145,10 +150,21 @@ pub fn archive_to_writer<W: Write>(
         });
         tar.append_data(&mut h, path, data)
     };
-    add("oci-layout", OCI_LAYOUT.len() as u64, &mut &OCI_LAYOUT[..], false).map_err(io_err)?;
+    add(
+        "oci-layout",
+        OCI_LAYOUT.len() as u64,
+        &mut &OCI_LAYOUT[..],
+        false,
+    )
+    .map_err(io_err)?;
     add("index.json", index.len() as u64, &mut &index[..], false).map_err(io_err)?;
-    add("manifest.json", manifest_json.len() as u64, &mut &manifest_json[..], false)
-        .map_err(io_err)?;
+    add(
+        "manifest.json",
+        manifest_json.len() as u64,
+        &mut &manifest_json[..],
+        false,
+    )
+    .map_err(io_err)?;
     add("blobs/", 0, &mut io::empty(), true).map_err(io_err)?;
     add("blobs/sha256/", 0, &mut io::empty(), true).map_err(io_err)?;
     let manifest = &image.manifest_bytes;
@@ -177,4 +193,3 @@ pub fn archive_to_writer<W: Write>(
     tar.into_inner().map_err(io_err)?;
     Ok(())
 }
-

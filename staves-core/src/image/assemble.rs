@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use super::digest::{BlobStore, Digest};
 use super::layer::Layer;
 use super::oci::{
-    Descriptor, History, ImageConfig, Manifest, RootFs, RuntimeConfig, annotations,
-    canonical_json, media_types, rfc3339,
+    Descriptor, History, ImageConfig, Manifest, RootFs, RuntimeConfig, annotations, canonical_json,
+    media_types, rfc3339,
 };
 
 /// Everything about an image except its layers.
@@ -64,7 +64,9 @@ pub enum AssembleError {
     #[error("an image needs at least one layer")]
     NoLayers,
     /// Layers were compressed differently (one compressor per image).
-    #[error("layers use different compressors (`{0}` and `{1}`); build all layers of an image with one compression")]
+    #[error(
+        "layers use different compressors (`{0}` and `{1}`); build all layers of an image with one compression"
+    )]
     MixedCompressors(String, String),
     /// A document could not be encoded.
     #[error("cannot encode the image {what} as JSON: {source}")]
@@ -135,7 +137,9 @@ pub fn assemble(
         what: "config",
         source,
     })?;
-    let config_digest = store.put_bytes(&config_bytes).map_err(store_err("config"))?;
+    let config_digest = store
+        .put_bytes(&config_bytes)
+        .map_err(store_err("config"))?;
 
     let mut manifest_annotations = spec.runtime.labels.clone();
     manifest_annotations.extend(spec.annotations.clone());

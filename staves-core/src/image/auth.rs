@@ -147,10 +147,10 @@ pub(crate) fn credentials_in(
         .find(|(host, _)| normalise_host(host) == wanted)
         .map(|(_, h)| h)
         .or(config.creds_store.as_ref());
-    if let Some(helper) = helper.filter(|h| !h.is_empty()) {
-        if let Some(creds) = run_helper(helper, registry, helper_dir)? {
-            return Ok(Some(creds));
-        }
+    if let Some(helper) = helper.filter(|h| !h.is_empty())
+        && let Some(creds) = run_helper(helper, registry, helper_dir)?
+    {
+        return Ok(Some(creds));
     }
     let Some(entry) = config
         .auths
@@ -307,7 +307,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(credentials_in(dir.path(), "x.io", None).unwrap(), None);
         write_config(dir.path(), r#"{"auths":{"x.io":{"auth":"!!notbase64"}}}"#);
-        let err = credentials_in(dir.path(), "x.io", None).unwrap_err().to_string();
+        let err = credentials_in(dir.path(), "x.io", None)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("docker login x.io"), "{err}");
     }
 
@@ -345,6 +347,9 @@ mod tests {
         );
         write_config(dir.path(), r#"{"credsStore":"absent-helper"}"#);
         let err = credentials_in(dir.path(), "x.io", Some(dir.path())).unwrap_err();
-        assert!(err.to_string().contains("docker-credential-absent-helper"), "{err}");
+        assert!(
+            err.to_string().contains("docker-credential-absent-helper"),
+            "{err}"
+        );
     }
 }

@@ -184,7 +184,10 @@ mod tests {
         for s in ["zstd:3", "zstd:19", "gzip:6", "gzip:0", "none"] {
             assert_eq!(s.parse::<Compression>().unwrap().to_string(), s);
         }
-        assert_eq!("zstd".parse::<Compression>().unwrap(), Compression::default());
+        assert_eq!(
+            "zstd".parse::<Compression>().unwrap(),
+            Compression::default()
+        );
         assert_eq!(
             "gzip".parse::<Compression>().unwrap(),
             Compression::Gzip { level: 6 }
@@ -203,7 +206,9 @@ mod tests {
             "update ZSTD_CRATE_VERSION with the zstd pin in Cargo.toml"
         );
         assert!(
-            manifest.contains(&format!("flate2 = {{ version = \"={FLATE2_CRATE_VERSION}\"")),
+            manifest.contains(&format!(
+                "flate2 = {{ version = \"={FLATE2_CRATE_VERSION}\""
+            )),
             "update FLATE2_CRATE_VERSION with the flate2 pin in Cargo.toml"
         );
         assert!(Compression::default().identity().contains("libzstd 1."));

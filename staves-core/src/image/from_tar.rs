@@ -184,9 +184,13 @@ fn collect<R: Read>(
                 if let Some(name) = key.strip_prefix("SCHILY.xattr.") {
                     meta.xattrs.push((name.to_owned(), value.to_vec()));
                 } else if key == "uid" {
-                    meta.uid = number().and_then(|n| u64::try_from(n).ok()).unwrap_or(meta.uid);
+                    meta.uid = number()
+                        .and_then(|n| u64::try_from(n).ok())
+                        .unwrap_or(meta.uid);
                 } else if key == "gid" {
-                    meta.gid = number().and_then(|n| u64::try_from(n).ok()).unwrap_or(meta.gid);
+                    meta.gid = number()
+                        .and_then(|n| u64::try_from(n).ok())
+                        .unwrap_or(meta.gid);
                 } else if key == "mtime" {
                     meta.mtime = number().unwrap_or(meta.mtime);
                 }
@@ -276,7 +280,11 @@ fn resolve_hard_links(entries: &mut BTreeMap<Key, InEntry>) -> Result<(), LayerE
         groups.entry(target).or_default().push(key.clone());
     }
     for (data_key, links) in groups {
-        let first = links.iter().min().cloned().unwrap_or_else(|| data_key.clone());
+        let first = links
+            .iter()
+            .min()
+            .cloned()
+            .unwrap_or_else(|| data_key.clone());
         let first = first.min(data_key.clone());
         for link in &links {
             if let Some(e) = entries.get_mut(link) {
@@ -316,7 +324,9 @@ struct SpillReader<'a> {
 
 impl Read for SpillReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let max = buf.len().min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
+        let max = buf
+            .len()
+            .min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
         if max == 0 {
             return Ok(0);
         }

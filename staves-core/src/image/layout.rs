@@ -64,7 +64,9 @@ pub fn write_layout(
     dest: &Path,
 ) -> Result<(), LayoutError> {
     if dest.exists() && !dest.join("oci-layout").is_file() {
-        let empty_dir = fs::read_dir(dest).map(|mut d| d.next().is_none()).unwrap_or(false);
+        let empty_dir = fs::read_dir(dest)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(false);
         if !empty_dir {
             return Err(LayoutError::NotALayout(dest.to_owned()));
         }

@@ -338,7 +338,11 @@ mod tests {
             assert_eq!(canonical_json(&sample_config()).unwrap(), a);
         }
         let text = String::from_utf8(a.clone()).unwrap();
-        assert!(text.starts_with(r#"{"architecture":"amd64","config":{"Entrypoint":["/bin/sh"],"Env":"#));
+        assert!(
+            text.starts_with(
+                r#"{"architecture":"amd64","config":{"Entrypoint":["/bin/sh"],"Env":"#
+            )
+        );
         assert!(text.contains(r#""ExposedPorts":{"8080/tcp":{}}"#));
         assert!(text.contains(r#""rootfs":{"diff_ids":["sha256:"#));
         let back: ImageConfig = serde_json::from_slice(&a).unwrap();
@@ -351,12 +355,18 @@ mod tests {
             schema_version: 2,
             media_type: media_types::MANIFEST.into(),
             config: Descriptor::new(media_types::CONFIG, Digest::of(b"c"), 1),
-            layers: vec![Descriptor::new(media_types::LAYER_ZSTD, Digest::of(b"l"), 2)],
+            layers: vec![Descriptor::new(
+                media_types::LAYER_ZSTD,
+                Digest::of(b"l"),
+                2,
+            )],
             annotations: [(annotations::CREATED.to_owned(), rfc3339(0))].into(),
         };
         let text = String::from_utf8(canonical_json(&m).unwrap()).unwrap();
         assert!(text.starts_with(r#"{"annotations":{"org.opencontainers.image.created":"1970-01-01T00:00:00Z"},"config":{"digest":"sha256:"#));
-        assert!(text.contains(r#""mediaType":"application/vnd.oci.image.manifest.v1+json","schemaVersion":2}"#));
+        assert!(text.contains(
+            r#""mediaType":"application/vnd.oci.image.manifest.v1+json","schemaVersion":2}"#
+        ));
         assert!(!text.contains("platform"));
     }
 }

@@ -29,9 +29,9 @@ use super::auth::{AuthError, Credentials, credentials_for};
 use super::digest::{BlobStore, Digest};
 use super::reference::ImageRef;
 
+use super::push_auth::{Challenge, fetch_token};
 pub use super::push_error::PushError;
 use super::push_error::{error_from_response, transport};
-use super::push_auth::{Challenge, fetch_token};
 
 /// Options for [`push`].
 #[derive(Debug, Clone, Default)]
@@ -193,9 +193,8 @@ impl Registry {
                 service,
                 scope,
             }) => {
-                let scope = scope.unwrap_or_else(|| {
-                    format!("repository:{}:pull,push", self.repository)
-                });
+                let scope =
+                    scope.unwrap_or_else(|| format!("repository:{}:pull,push", self.repository));
                 let token = fetch_token(
                     &self.client,
                     &self.host,
@@ -275,7 +274,8 @@ impl Registry {
             repository: self.repository.clone(),
             message: format!("{action}: unusable Location `{location}`: {e}"),
         })?;
-        put.query_pairs_mut().append_pair("digest", &digest.to_string());
+        put.query_pairs_mut()
+            .append_pair("digest", &digest.to_string());
         let response = self.send(&action, &|c| {
             let file = File::open(path).map_err(|source| PushError::Blob {
                 path: path.to_owned(),
@@ -315,16 +315,15 @@ impl Registry {
             .headers()
             .get("docker-content-digest")
             .and_then(|v| v.to_str().ok())
+            && said != digest.to_string()
         {
-            if said != digest.to_string() {
-                return Err(PushError::Protocol {
-                    registry: self.host.clone(),
-                    repository: self.repository.clone(),
-                    message: format!(
-                        "{action}: registry stored the manifest as {said}, expected {digest} (it rewrote the manifest)"
-                    ),
-                });
-            }
+            return Err(PushError::Protocol {
+                registry: self.host.clone(),
+                repository: self.repository.clone(),
+                message: format!(
+                    "{action}: registry stored the manifest as {said}, expected {digest} (it rewrote the manifest)"
+                ),
+            });
         }
         Ok(digest)
     }
@@ -415,10 +414,21 @@ mod tests {
 
     #[test]
     fn loopback_detection_matches_docker() {
-        for h in ["localhost", "localhost:5000", "127.0.0.1:5000", "127.1.2.3", "[::1]:5000"] {
+        for h in [
+            "localhost",
+            "localhost:5000",
+            "127.0.0.1:5000",
+            "127.1.2.3",
+            "[::1]:5000",
+        ] {
             assert!(is_loopback(h), "{h}");
         }
-        for h in ["ghcr.io", "10.0.0.1:5000", "localhost.example:5000", "[fe80::1]:5000"] {
+        for h in [
+            "ghcr.io",
+            "10.0.0.1:5000",
+            "localhost.example:5000",
+            "[fe80::1]:5000",
+        ] {
             assert!(!is_loopback(h), "{h}");
         }
     }

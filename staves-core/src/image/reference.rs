@@ -62,11 +62,15 @@ impl FromStr for ImageRef {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
         if !tag_ok {
-            return Err(err("a tag is 1-128 of [A-Za-z0-9_.-], not starting with `.` or `-`"));
+            return Err(err(
+                "a tag is 1-128 of [A-Za-z0-9_.-], not starting with `.` or `-`",
+            ));
         }
         let component_ok = |c: &str| {
             !c.is_empty()
-                && c.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'))
+                && c.bytes().all(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+                })
                 && c.as_bytes()[0].is_ascii_alphanumeric()
                 && c.as_bytes()[c.len() - 1].is_ascii_alphanumeric()
         };
@@ -143,7 +147,15 @@ mod tests {
 
     #[test]
     fn rejects_bad_references() {
-        for bad in ["Upper/case", "x@sha256:00", "app:", "app:-x", "a//b", "reg.io/", "reg.io/app:a/b"] {
+        for bad in [
+            "Upper/case",
+            "x@sha256:00",
+            "app:",
+            "app:-x",
+            "a//b",
+            "reg.io/",
+            "reg.io/app:a/b",
+        ] {
             assert!(bad.parse::<ImageRef>().is_err(), "{bad}");
         }
     }
