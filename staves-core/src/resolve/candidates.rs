@@ -60,7 +60,11 @@ impl Cand {
         self.required_use
             .get_or_init(|| match &*self.entry {
                 LoadedEntry::Supported(e) if !e.required_use.trim().is_empty() => {
-                    model::required_use_violation(&e.required_use, &self.use_state.enabled)
+                    model::required_use_violation(
+                        &e.required_use,
+                        &self.eapi,
+                        &self.use_state.enabled,
+                    )
                 }
                 _ => None,
             })

@@ -183,17 +183,19 @@ pub(crate) fn no_candidate(
             best.cpv,
             enabled.join(" ")
         ),
-        Some(match model::required_use_fix(&violation) {
-            Some(flags) => format!(
-                "add use = [{}] for {name}",
-                flags
-                    .iter()
-                    .map(|f| format!("\"{f}\""))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            None => format!("set use for {name} so that \"{violation}\" holds"),
-        }),
+        Some(
+            match model::required_use_fix(&violation, &best.use_state.enabled) {
+                Some(flags) => format!(
+                    "add use = [{}] for {name}",
+                    flags
+                        .iter()
+                        .map(|f| format!("\"{f}\""))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                None => format!("set use for {name} so that \"{violation}\" holds"),
+            },
+        ),
     )
 }
 

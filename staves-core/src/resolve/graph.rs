@@ -322,7 +322,7 @@ impl<'u, 'a> Graph<'u, 'a> {
             }
             Dep::Atom(a) => self.selected_match(root, a, parent).is_some(),
             Dep::AllOf(v) => v.iter().all(|d| self.satisfied_now(root, d, parent)),
-            Dep::AnyOf(v) => v.is_empty() || v.iter().any(|d| self.satisfied_now(root, d, parent)),
+            Dep::AnyOf(v) => v.iter().any(|d| self.satisfied_now(root, d, parent)),
         }
     }
 
@@ -360,7 +360,7 @@ impl<'u, 'a> Graph<'u, 'a> {
                         return Ok(true);
                     }
                 }
-                v.is_empty()
+                false
             }
         })
     }

@@ -1,14 +1,14 @@
 //! The seam between the resolver and the model in [`crate::gentoo`]: atom
 //! matching, dependency-string evaluation, IUSE and REQUIRED_USE.
 //!
-//! Dependency strings and REQUIRED_USE are parsed here by a small private
-//! reader of the PMS group syntax (`( )`, `|| ( )`, `^^ ( )`, `?? ( )`,
-//! `flag? ( )`, `!flag? ( )`); atoms go through [`Atom::parse`].
+//! Dependency strings and REQUIRED_USE go through [`depspec`], atoms
+//! through [`Atom`]'s matchers.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::gentoo::atom::Atom;
+use crate::gentoo::depspec::{self, DepNode, UseFlagItem};
 use crate::gentoo::name::{Cpv, PackageName};
 
 use super::deps::{Dep, UseMiss};
@@ -84,204 +84,98 @@ pub(crate) fn parse_iuse(iuse: &str) -> Vec<(String, Option<bool>)> {
         .collect()
 }
 
-/// A parsed group expression.
-#[derive(Debug, Clone)]
-enum Expr {
-    Leaf(String),
-    All(Vec<Expr>),
-    Any(Vec<Expr>),
-    ExactlyOne(Vec<Expr>),
-    AtMostOne(Vec<Expr>),
-    Cond {
-        flag: String,
-        negate: bool,
-        body: Vec<Expr>,
-    },
-}
-
-fn parse_expr(text: &str) -> Result<Vec<Expr>, String> {
-    let tokens: Vec<&str> = text.split_whitespace().collect();
-    let mut pos = 0;
-    let out = parse_seq(&tokens, &mut pos, false)?;
-    if pos < tokens.len() {
-        return Err(format!("unbalanced `)` at token {}", pos + 1));
-    }
-    Ok(out)
-}
-
-fn parse_seq(t: &[&str], pos: &mut usize, nested: bool) -> Result<Vec<Expr>, String> {
-    let mut out = Vec::new();
-    while *pos < t.len() {
-        let tok = t[*pos];
-        *pos += 1;
-        let group = |pos: &mut usize| -> Result<Vec<Expr>, String> {
-            if t.get(*pos) != Some(&"(") {
-                return Err(format!("`{tok}` must be followed by `(`"));
-            }
-            *pos += 1;
-            parse_seq(t, pos, true)
-        };
-        out.push(match tok {
-            ")" if nested => return Ok(out),
-            ")" => {
-                *pos -= 1;
-                return Ok(out);
-            }
-            "(" => Expr::All(parse_seq(t, pos, true)?),
-            "||" => Expr::Any(group(pos)?),
-            "^^" => Expr::ExactlyOne(group(pos)?),
-            "??" => Expr::AtMostOne(group(pos)?),
-            c if c.ends_with('?') && c.len() > 1 => {
-                let body = group(pos)?;
-                let flag = &c[..c.len() - 1];
-                match flag.strip_prefix('!') {
-                    Some(f) => Expr::Cond {
-                        flag: f.to_owned(),
-                        negate: true,
-                        body,
-                    },
-                    None => Expr::Cond {
-                        flag: flag.to_owned(),
-                        negate: false,
-                        body,
-                    },
-                }
-            }
-            leaf => Expr::Leaf(leaf.to_owned()),
-        });
-    }
-    if nested {
-        return Err("missing `)`".to_owned());
-    }
-    Ok(out)
+/// Whether `eapi` treats an empty `|| ( )` as satisfied (EAPI ≤ 6).
+fn empty_any_of_ok(eapi: &str) -> bool {
+    matches!(eapi.trim(), "0" | "1" | "2" | "3" | "4" | "5" | "6")
+        || (eapi.starts_with(|c: char| ('0'..='6').contains(&c)) && eapi.contains('_'))
 }
 
 /// Parses a dependency string and evaluates its USE conditionals with
-/// `enabled`. Empty any-of groups are kept (they are satisfied for EAPI
-/// ≤ 6 and not after; [`Dep::AnyOf`] with no member is treated as
-/// satisfied by the resolver, which only matters for EAPI ≤ 6 entries).
+/// `enabled` ([`depspec::evaluate`]). An empty any-of group is dropped for
+/// EAPI ≤ 6 (satisfied) and kept, unsatisfiable, from EAPI 7 on.
 ///
 /// # Errors
 /// A malformed group or atom, as a message.
 pub(crate) fn evaluate_deps(
     text: &str,
-    _eapi: &str,
+    eapi: &str,
     enabled: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<Dep>, String> {
-    let exprs = parse_expr(text)?;
+    let nodes = depspec::parse_dependencies(text).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
-    lower(&exprs, enabled, &mut out)?;
+    for n in depspec::evaluate(&nodes, enabled) {
+        if let Some(d) = lower(n, empty_any_of_ok(eapi)) {
+            out.push(d);
+        }
+    }
     Ok(out)
 }
 
-fn lower(exprs: &[Expr], enabled: &dyn Fn(&str) -> bool, out: &mut Vec<Dep>) -> Result<(), String> {
-    for e in exprs {
-        match e {
-            Expr::Leaf(s) => {
-                let atom = Atom::parse(s).map_err(|err| format!("invalid atom `{s}`: {err}"))?;
-                out.push(Dep::Atom(Arc::new(atom)));
-            }
-            Expr::All(v) => lower(v, enabled, out)?,
-            Expr::Cond { flag, negate, body } => {
-                if enabled(flag) != *negate {
-                    lower(body, enabled, out)?;
-                }
-            }
-            Expr::Any(v) => {
-                let mut alts = Vec::new();
-                for member in v {
-                    let mut one = Vec::new();
-                    lower(std::slice::from_ref(member), enabled, &mut one)?;
-                    // A conditional whose flag is off drops out of the group.
-                    match one.len() {
-                        0 if matches!(member, Expr::Cond { .. }) => {}
-                        1 => alts.extend(one),
-                        _ => alts.push(Dep::AllOf(one)),
-                    }
-                }
-                if alts.len() == 1 {
-                    out.extend(alts);
-                } else {
-                    out.push(Dep::AnyOf(alts));
-                }
-            }
-            Expr::ExactlyOne(_) | Expr::AtMostOne(_) => {
-                return Err("`^^`/`??` groups are only allowed in REQUIRED_USE".to_owned());
-            }
-        }
+fn lower(node: DepNode<Atom>, empty_ok: bool) -> Option<Dep> {
+    let list = |v: Vec<DepNode<Atom>>| -> Vec<Dep> {
+        v.into_iter().filter_map(|n| lower(n, empty_ok)).collect()
+    };
+    match node {
+        DepNode::Item(atom) => Some(Dep::Atom(Arc::new(atom))),
+        DepNode::AllOf(v) => Some(Dep::AllOf(list(v))),
+        DepNode::AnyOf(v) if v.is_empty() && empty_ok => None,
+        DepNode::AnyOf(v) => Some(Dep::AnyOf(list(v))),
+        // `evaluate` already removed conditionals; `^^`/`??` are not
+        // dependency syntax (the parser rejects them).
+        DepNode::UseConditional { .. } | DepNode::ExactlyOneOf(_) | DepNode::AtMostOneOf(_) => None,
     }
-    Ok(())
 }
 
 /// The first top-level constraint of `required_use` that does not hold
-/// with `enabled`, as written (e.g. `^^ ( a b )`). A malformed string is
-/// reported as violated, naming the problem.
+/// with `enabled`, in Portage's notation (e.g. `^^ ( a b )`). A malformed
+/// string is reported as violated, naming the problem.
 pub(crate) fn required_use_violation(
     required_use: &str,
+    eapi: &str,
     enabled: &BTreeSet<String>,
 ) -> Option<String> {
-    let exprs = match parse_expr(required_use) {
-        Ok(e) => e,
+    let nodes = match depspec::parse_required_use(required_use) {
+        Ok(n) => n,
         Err(e) => return Some(format!("{required_use} (malformed: {e})")),
     };
     let on = |f: &str| enabled.contains(f);
-    exprs.iter().find(|e| !holds(e, &on)).map(render)
-}
-
-fn holds(e: &Expr, on: &dyn Fn(&str) -> bool) -> bool {
-    let count = |v: &[Expr]| v.iter().filter(|x| holds(x, on)).count();
-    match e {
-        Expr::Leaf(s) => match s.strip_prefix('!') {
-            Some(f) => !on(f),
-            None => on(s),
-        },
-        Expr::All(v) => v.iter().all(|x| holds(x, on)),
-        Expr::Any(v) => v.is_empty() || count(v) >= 1,
-        Expr::ExactlyOne(v) => v.is_empty() || count(v) == 1,
-        Expr::AtMostOne(v) => count(v) <= 1,
-        Expr::Cond { flag, negate, body } => {
-            on(flag) == *negate || body.iter().all(|x| holds(x, on))
-        }
-    }
-}
-
-fn render(e: &Expr) -> String {
-    let group = |op: &str, v: &[Expr]| {
-        let inner: Vec<String> = v.iter().map(render).collect();
-        format!("{op}( {} )", inner.join(" "))
-    };
-    match e {
-        Expr::Leaf(s) => s.clone(),
-        Expr::All(v) => group("", v),
-        Expr::Any(v) => group("|| ", v),
-        Expr::ExactlyOne(v) => group("^^ ", v),
-        Expr::AtMostOne(v) => group("?? ", v),
-        Expr::Cond { flag, negate, body } => {
-            group(&format!("{}{flag}? ", if *negate { "!" } else { "" }), body)
-        }
-    }
+    depspec::check_required_use_eapi(&nodes, &on, empty_any_of_ok(eapi)).err()
 }
 
 /// A simple fix for a violated constraint as USE tokens for the manifest:
 /// `flag` → `["flag"]`, `!flag` → `["-flag"]`, `|| ( a b )`/`^^ ( a b )`
-/// → `["a"]` (when a is a plain flag), `cond? ( x )` → the fix of `x`.
-pub(crate) fn required_use_fix(violation: &str) -> Option<Vec<String>> {
-    let exprs = parse_expr(violation).ok()?;
-    let [e] = exprs.as_slice() else { return None };
-    fix(e)
+/// with none enabled → `["a"]`, `cond? ( x )` → the fix of `x`.
+pub(crate) fn required_use_fix(violation: &str, enabled: &BTreeSet<String>) -> Option<Vec<String>> {
+    let nodes = depspec::parse_required_use(violation).ok()?;
+    let [node] = nodes.as_slice() else {
+        return None;
+    };
+    fix(node, enabled)
 }
 
-fn fix(e: &Expr) -> Option<Vec<String>> {
-    match e {
-        Expr::Leaf(s) => Some(vec![match s.strip_prefix('!') {
-            Some(f) => format!("-{f}"),
-            None => s.clone(),
-        }]),
-        Expr::Any(v) | Expr::ExactlyOne(v) => match v.first()? {
-            Expr::Leaf(s) if !s.starts_with('!') => Some(vec![s.clone()]),
-            _ => None,
-        },
-        Expr::Cond { body, .. } if body.len() == 1 => fix(&body[0]),
+fn fix(node: &DepNode<UseFlagItem>, enabled: &BTreeSet<String>) -> Option<Vec<String>> {
+    let token = |i: &UseFlagItem| {
+        if i.negated {
+            format!("-{}", i.flag)
+        } else {
+            i.flag.clone()
+        }
+    };
+    match node {
+        DepNode::Item(i) => Some(vec![token(i)]),
+        DepNode::AnyOf(v) | DepNode::ExactlyOneOf(v) => {
+            let none_on = v.iter().all(|n| match n {
+                DepNode::Item(i) => !i.holds(&|f| enabled.contains(f)),
+                _ => false,
+            });
+            match v.first()? {
+                DepNode::Item(i) if none_on => Some(vec![token(i)]),
+                _ => None,
+            }
+        }
+        DepNode::UseConditional { children, .. } if children.len() == 1 => {
+            fix(&children[0], enabled)
+        }
         _ => None,
     }
 }
@@ -306,26 +200,32 @@ mod tests {
         let shown: Vec<String> = deps.iter().map(ToString::to_string).collect();
         assert_eq!(shown, ["a/b", "c/d", "e/f", "|| ( g/h i/j )", "o/p"]);
         assert!(evaluate_deps("a/b (", "8", &on).is_err());
+        assert_eq!(evaluate_deps("|| ( )", "6", &on).unwrap().len(), 0);
+        assert_eq!(evaluate_deps("|| ( )", "8", &on).unwrap().len(), 1);
         assert!(evaluate_deps("not-an-atom", "8", &on).is_err());
     }
 
     #[test]
     fn required_use_reports_the_violated_constraint_and_a_fix() {
         let ru = "ssl? ( !gnutls ) ^^ ( a b ) ?? ( c d )";
-        assert_eq!(required_use_violation(ru, &set(&["a"])), None);
+        assert_eq!(required_use_violation(ru, "8", &set(&["a"])), None);
         assert_eq!(
-            required_use_violation(ru, &set(&["a", "b"])).as_deref(),
+            required_use_violation(ru, "8", &set(&["a", "b"])).as_deref(),
             Some("^^ ( a b )")
         );
         assert_eq!(
-            required_use_violation(ru, &set(&["ssl", "gnutls", "a"])).as_deref(),
+            required_use_violation(ru, "8", &set(&["ssl", "gnutls", "a"])).as_deref(),
             Some("ssl? ( !gnutls )")
         );
         assert_eq!(
-            required_use_fix("ssl? ( !gnutls )"),
+            required_use_fix("ssl? ( !gnutls )", &set(&[])),
             Some(vec!["-gnutls".to_owned()])
         );
-        assert_eq!(required_use_fix("^^ ( a b )"), Some(vec!["a".to_owned()]));
-        assert_eq!(required_use_fix("?? ( a b )"), None);
+        assert_eq!(
+            required_use_fix("^^ ( a b )", &set(&[])),
+            Some(vec!["a".to_owned()])
+        );
+        assert_eq!(required_use_fix("^^ ( a b )", &set(&["a", "b"])), None);
+        assert_eq!(required_use_fix("?? ( a b )", &set(&[])), None);
     }
 }

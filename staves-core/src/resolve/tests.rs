@@ -554,3 +554,46 @@ fn result_does_not_depend_on_target_order() {
     };
     assert_eq!(strip(&a), strip(&b));
 }
+
+#[test]
+fn a_wide_closure_resolves_fast_and_reads_only_touched_entries() {
+    // 40 packages, 3 versions each, every package depending on the next
+    // two (plus a USE-conditional and an any-of); 20 unrelated packages
+    // that must never be read (their entries are corrupt).
+    let mut repo = Repo::main();
+    for i in 0..40 {
+        for v in ["1.0", "1.1", "2.0"] {
+            let deps: Vec<String> = (i + 1..(i + 3).min(40))
+                .map(|j| format!(">=app-misc/p{j}-1.0"))
+                .collect();
+            repo = repo.pkg(
+                &format!("app-misc/p{i}-{v}"),
+                &format!(
+                    "IUSE=+a b\nRDEPEND={} a? ( || ( app-misc/p39 app-misc/missing ) )\nDEPEND=b? ( app-misc/p0 )",
+                    deps.join(" ")
+                ),
+            );
+        }
+    }
+    for i in 0..20 {
+        repo = repo.file(
+            &format!("metadata/md5-cache/app-misc/untouched{i}-1"),
+            "corrupt",
+        );
+    }
+    let req = Req::new(vec![repo], &["app-misc/p0"]);
+    let start = std::time::Instant::now();
+    let r = req.ok();
+    let elapsed = start.elapsed();
+    assert_eq!(r.packages.len(), 40);
+    assert!(
+        r.packages
+            .iter()
+            .all(|p| p.cpv.version.to_string() == "2.0")
+    );
+    // Generous for unoptimised test builds; release builds take a few ms.
+    assert!(
+        elapsed < std::time::Duration::from_millis(500),
+        "{elapsed:?}"
+    );
+}
