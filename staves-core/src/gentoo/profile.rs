@@ -31,7 +31,7 @@ use super::layout::{LayoutError, eapi_at_least};
 use super::makedefaults;
 use super::pkgfiles::{read_lines, read_texts};
 use super::profile_lists::{
-    AtomEntry, AtomRules, ListToken, atom_dict, atom_tokens, flag_tokens, stack_atoms,
+    AtomEntry, AtomRules, ListToken, atom_dict, atom_tokens, eapi_level, flag_tokens, stack_atoms,
     stack_strings,
 };
 pub use super::profile_vars::INCREMENTALS;
@@ -522,13 +522,16 @@ impl NodeLists {
         };
         let dirs = loc.allow_dirs;
         let allow_repo = ctx.allows_repo_deps();
+        let eapi = eapi_level(&loc.eapi);
         let list_rules = AtomRules {
             allow_repo,
             allow_use: true,
+            eapi,
         };
         let dict_rules = AtomRules {
             allow_repo,
             allow_use: false,
+            eapi,
         };
 
         self.packages.push(atom_tokens(
@@ -629,6 +632,7 @@ fn repo_masks(
         let rules = AtomRules {
             allow_repo: ctx.allows_repo_deps(),
             allow_use: true,
+            eapi: eapi_level(ctx.profiles_eapi.as_deref().unwrap_or(&ctx.eapi)),
         };
         let tokens = atom_tokens(&lines, false, rules, &ctx.name, warnings);
         cache.insert(key, tokens.clone());

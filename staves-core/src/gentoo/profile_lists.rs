@@ -59,6 +59,59 @@ pub(crate) struct AtomRules {
     pub(crate) allow_repo: bool,
     /// Atoms may carry `[use]` dependencies (not in `package.use*`).
     pub(crate) allow_use: bool,
+    /// The file's EAPI as a number (see [`eapi_level`]).
+    pub(crate) eapi: u32,
+}
+
+/// The numeric part of an EAPI (`"5"` → 5, `"9-pre1"` → 9, `"5_pre2"` →
+/// 5); 0 for anything else.
+pub(crate) fn eapi_level(eapi: &str) -> u32 {
+    let digits: String = eapi
+        .trim()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().unwrap_or(0)
+}
+
+/// Why a valid atom is not allowed in a profile file (Portage's
+/// `Atom(…, allow_repo=…, eapi=…)` checks and `allow_use=False`).
+fn atom_problem(a: &Atom, rules: AtomRules) -> Option<String> {
+    let eapi = rules.eapi;
+    if a.blocker.is_some() {
+        return Some("blockers are not allowed here".to_owned());
+    }
+    if a.repo.is_some() && !rules.allow_repo {
+        return Some("a `::repo` part needs `profile-formats = profile-repo-deps`".to_owned());
+    }
+    if !a.use_deps.is_empty() && !rules.allow_use {
+        return Some("USE dependencies are not allowed in this file".to_owned());
+    }
+    if let Some(slot) = &a.slot {
+        if eapi < 1 {
+            return Some(format!(
+                "slot dependencies need EAPI 1 (this file's EAPI is {eapi})"
+            ));
+        }
+        if eapi < 5 && (slot.op.is_some() || slot.subslot.is_some()) {
+            return Some(format!(
+                "sub-slots and slot operators need EAPI 5 (this file's EAPI is {eapi})"
+            ));
+        }
+    }
+    if !a.use_deps.is_empty() {
+        if eapi < 2 {
+            return Some(format!(
+                "USE dependencies need EAPI 2 (this file's EAPI is {eapi})"
+            ));
+        }
+        if eapi < 4 && a.use_deps.iter().any(|u| u.default.is_some()) {
+            return Some(format!(
+                "USE dependency defaults need EAPI 4 (this file's EAPI is {eapi})"
+            ));
+        }
+    }
+    None
 }
 
 fn parse_atom(
@@ -69,24 +122,17 @@ fn parse_atom(
     warnings: &mut Vec<ProfileWarning>,
 ) -> Option<Atom> {
     let problem = match Atom::parse(text) {
-        Err(e) => Some(format!("invalid atom `{text}`: {}", e.message)),
-        Ok(a) if a.blocker.is_some() => Some(format!("blocker `{text}` is not allowed here")),
-        Ok(a) if a.repo.is_some() && !rules.allow_repo => Some(format!(
-            "`{text}` names a repository, which needs `profile-formats = profile-repo-deps`"
-        )),
-        Ok(a) if !a.use_deps.is_empty() && !rules.allow_use => Some(format!(
-            "`{text}` has USE dependencies, which are not allowed here"
-        )),
-        Ok(a) => return Some(a),
+        Err(e) => format!("invalid atom `{text}`: {}", e.message),
+        Ok(a) => match atom_problem(&a, rules) {
+            None => return Some(a),
+            Some(p) => format!("`{text}`: {p}"),
+        },
     };
     warnings.push(ProfileWarning {
         repo: repo.to_owned(),
         path: line.file.clone(),
         line: line.line,
-        message: format!(
-            "{}; the line is ignored (as Portage does)",
-            problem.unwrap_or_default()
-        ),
+        message: format!("{problem}; the line is ignored (as Portage does)"),
     });
     None
 }

@@ -23,6 +23,8 @@ pub(crate) struct RepoCtx {
     /// The EAPI of profile directories without an `eapi` file (Portage's
     /// `RepoConfig.eapi`).
     pub(crate) eapi: String,
+    /// The content of `profiles/eapi` (when it is exactly one line).
+    pub(crate) profiles_eapi: Option<String>,
     /// Whether repository-level files (`profiles/package.mask`…) may be
     /// directories (Portage's `portage1_profiles`).
     pub(crate) portage1_profiles: bool,
@@ -59,6 +61,7 @@ impl RepoCtx {
             layout,
             formats,
             eapi,
+            profiles_eapi,
             portage1_profiles,
         })
     }
