@@ -206,6 +206,23 @@ fn missing_md5_cache_message(name: &str, commit: Option<&str>) -> String {
 }
 
 impl SourceError {
+    /// Advice beyond what the message already says (rendered as `help:`).
+    pub fn help(&self) -> Option<String> {
+        match self {
+            Self::Fetch { .. } => Some(
+                "check the `uri` in `staves.toml` and your network connection; with `--offline`, \
+                 staves uses only what is already cached"
+                    .to_owned(),
+            ),
+            Self::RefNotFound { .. } | Self::RevNotFound { .. } => Some(
+                "check `branch`, `tag` or `rev` of the repository in `staves.toml` \
+                 (`git ls-remote <uri>` lists what the remote has)"
+                    .to_owned(),
+            ),
+            _ => None,
+        }
+    }
+
     /// Shorthand for [`SourceError::Io`].
     pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
         Self::Io {

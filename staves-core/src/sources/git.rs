@@ -178,6 +178,20 @@ fn keep_alive(repo: &Repository, commit: Oid) {
     );
 }
 
+/// Removes temporary directories starting with `prefix` that a crashed
+/// process left in `dir`. Call with the cache's lock held. Failing to
+/// remove them wastes space and nothing else.
+fn remove_leftovers(dir: &Path, prefix: &str) {
+    let Ok(entries) = fs_err::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(prefix) {
+            let _ = fs_err::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// Holds the exclusive lock on one cache repository until dropped.
 struct CacheLock {
     _file: fs_err::File,
@@ -237,8 +251,12 @@ impl<'a> Remote<'a> {
             return Ok(repo);
         }
         let dir = cache_dir.join("git");
+        let key = self.path.file_name().unwrap_or_default().to_string_lossy();
+        // `.` never occurs in a key, so this prefix is this cache's alone.
+        let prefix = format!(".tmp-{key}.");
+        remove_leftovers(&dir, &prefix);
         let tmp = tempfile::Builder::new()
-            .prefix(".tmp-")
+            .prefix(&prefix)
             .tempdir_in(&dir)
             .map_err(|e| SourceError::io("create a directory in", &dir, e))?;
         drop(Repository::init_bare(tmp.path()).map_err(|e| self.cache_error(e))?);
