@@ -20,6 +20,7 @@ pub mod name;
 pub mod pkgfiles;
 pub mod profile;
 mod profile_desc;
+mod profile_error;
 mod profile_lists;
 #[cfg(test)]
 mod profile_tests;
@@ -33,6 +34,9 @@ pub use depspec::{DepNode, UseFlagItem};
 pub use error::ParseError;
 pub use iuse::IuseFlag;
 pub use keywords::AcceptKeywords;
+pub use layout::LayoutConf;
+pub use md5cache::CacheEntry;
 pub use name::{Category, Cpv, PackageName};
+pub use profile::{ProfileDesc, ProfileError, ProfileStack};
 pub use version::Version;
 pub use tree::{DirEntry, EntryKind, MemFiles, RepoFiles};
