@@ -244,6 +244,11 @@ fn concurrent_fetches_share_the_cache() {
     let tip = commit_basic(&mut up, "main", "one");
     let cache = tempfile::tempdir().unwrap();
     let spec = up.spec("t", GitReference::DefaultBranch);
+    // What a process that crashed while creating the cache leaves behind.
+    let key = cache_path(cache.path(), "t", &up.uri());
+    let key = key.file_name().unwrap().to_str().unwrap();
+    let leftover = cache.path().join(format!("git/.tmp-{key}.abc123"));
+    fs_err::create_dir_all(leftover.join("objects")).unwrap();
     let commits: Vec<_> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..4)
             .map(|_| s.spawn(|| fetch_latest(&spec, cache.path(), FetchMode::Online)))
@@ -260,7 +265,5 @@ fn concurrent_fetches_share_the_cache() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     names.sort();
-    let key = cache_path(cache.path(), "t", &up.uri());
-    let key = key.file_name().unwrap().to_str().unwrap();
     assert_eq!(names, [key.to_owned(), format!("{key}.lock")]);
 }
