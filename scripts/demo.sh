@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The main job, end to end, on a fresh Debian 12 machine with Rust:
+# builds staves, turns examples/repo (the staves-demo ebuild repository) into
+# a git repository, and runs init -> add -> lock -> tree on a new project.
+#
+#   bash scripts/demo.sh
+#
+# Env: STAVES_DEMO_DIR (default: a new temp dir; kept afterwards so you can
+# look at staves.toml and staves.lock).
+set -euo pipefail
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$TOP"
+step() { printf '\n==> %s\n' "$*"; }
+
+step "build staves"
+need=()
+command -v git >/dev/null || need+=(git)
+command -v pkg-config >/dev/null || need+=(pkg-config)
+dpkg-query -W -f='${Status}' libssl-dev 2>/dev/null | grep -q 'install ok installed' || need+=(libssl-dev)
+if ((${#need[@]})); then
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+cargo build --locked -p staves-cli
+STAVES=${CARGO_TARGET_DIR:-$TOP/target}/debug/staves
+
+D=${STAVES_DEMO_DIR:-$(mktemp -d /tmp/staves-demo.XXXXXX)}
+mkdir -p "$D"
+export STAVES_CACHE_DIR=$D/cache
+
+step "the ebuild repository: examples/repo as a git repository"
+rm -rf "$D/repo"
+cp -a examples/repo "$D/repo"
+git -C "$D/repo" init -q -b main
+git -C "$D/repo" add -A
+git -C "$D/repo" -c user.name=demo -c user.email=demo@staves.invalid commit -q -m "staves-demo repository"
+echo "file://$D/repo at $(git -C "$D/repo" rev-parse HEAD)"
+
+step "staves init"
+rm -rf "$D/hello-image"
+"$STAVES" init "$D/hello-image" --name hello-image
+cd "$D/hello-image"
+# Point the starter manifest at the demo repository instead of ::gentoo.
+sed -i -e "s|https://github.com/gentoo-mirror/gentoo.git|file://$D/repo|" \
+	-e 's|^name = "gentoo"|name = "staves-demo"|' -e 's|^branch = "stable"|branch = "main"|' staves.toml
+
+step "staves add app-misc/hello app-shells/bash --use -nls"
+"$STAVES" add app-misc/hello
+"$STAVES" add app-shells/bash --use -nls
+
+step "staves lock --locked (nothing to change)"
+"$STAVES" lock --locked
+
+step "staves tree"
+"$STAVES" tree
+"$STAVES" tree --invert sys-libs/ncurses
+
+step "result"
+cat staves.toml
+echo
+head -n 30 staves.lock
+echo "..."
+echo
+echo "demo project: $D/hello-image"

@@ -1,0 +1,210 @@
+//! `staves lock` and `staves update`: resolve the manifest and write
+//! `staves.lock` (only when its content changes).
+
+use std::collections::BTreeMap;
+
+use crate::lockfile::{self, Lockfile};
+use crate::manifest::Manifest;
+use crate::resolve::Resolution;
+use crate::sources::{RepoSpec, Snapshot};
+use crate::util::fs::write_atomic;
+
+use super::workspace::{self, Refresh};
+use super::{Context, Error, Reporter};
+
+/// Options of [`lock`].
+#[derive(Debug, Clone, Default)]
+pub struct LockOptions {
+    /// Move every repository to the newest commit of its branch/tag
+    /// (`staves update`) instead of keeping the commits the lock pins.
+    pub update: bool,
+}
+
+/// One line of the change summary.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PackageChange {
+    /// A package that was not in the lock.
+    Added {
+        /// `category/package`.
+        name: String,
+        /// Its version.
+        version: String,
+    },
+    /// A package that left the lock.
+    Removed {
+        /// `category/package`.
+        name: String,
+        /// Its version.
+        version: String,
+    },
+    /// A package whose version changed.
+    Updated {
+        /// `category/package`.
+        name: String,
+        /// The version in the old lock.
+        from: String,
+        /// The version now.
+        to: String,
+    },
+}
+
+/// What [`lock`] did.
+#[derive(Debug, Clone)]
+pub struct LockOutcome {
+    /// The new lock.
+    pub lock: Lockfile,
+    /// The resolution it came from.
+    pub resolution: Resolution,
+    /// Whether the file was (re)written.
+    pub written: bool,
+    /// Package changes against the previous lock (empty when there was none).
+    pub changes: Vec<PackageChange>,
+    /// Whether there was a lock before.
+    pub had_lock: bool,
+}
+
+/// Resolves the manifest and writes `staves.lock` when it changed.
+///
+/// # Errors
+/// A manifest, repository or resolution error; under `--locked`, a lock that
+/// is missing or would change.
+pub fn lock(
+    ctx: &Context,
+    options: &LockOptions,
+    reporter: &dyn Reporter,
+) -> Result<LockOutcome, Error> {
+    let loaded = workspace::load_manifest(&ctx.manifest_path)?;
+    relock(ctx, &loaded.manifest, options.update, reporter)
+}
+
+/// Resolves `manifest` (possibly edited, not yet written) and writes the lock.
+pub(crate) fn relock(
+    ctx: &Context,
+    manifest: &Manifest,
+    update: bool,
+    reporter: &dyn Reporter,
+) -> Result<LockOutcome, Error> {
+    let (outcome, text) = prepare(ctx, manifest, update, reporter)?;
+    if let Some(text) = text {
+        let path = ctx.lock_path();
+        write_atomic(&path, text.as_bytes()).map_err(|e| Error::io("write", &path, e))?;
+        return Ok(LockOutcome {
+            written: true,
+            ..outcome
+        });
+    }
+    Ok(outcome)
+}
+
+/// Resolves and compares with the current lock; returns the text to write
+/// when it changed (and `--locked` allows it), without writing it.
+pub(crate) fn prepare(
+    ctx: &Context,
+    manifest: &Manifest,
+    update: bool,
+    reporter: &dyn Reporter,
+) -> Result<(LockOutcome, Option<String>), Error> {
+    let old = workspace::read_lock(&ctx.lock_path())?;
+    if ctx.locked && old.is_none() {
+        return Err(Error::LockMissing {
+            path: ctx.lock_path(),
+        });
+    }
+    let refresh = if update {
+        Refresh::All
+    } else {
+        Refresh::Pinned
+    };
+    let repos = workspace::open_repositories(ctx, manifest, old.as_ref(), &refresh, reporter)?;
+    prepare_with(ctx, manifest, &repos, old.as_ref(), reporter)
+}
+
+/// [`prepare`] against repositories that are already open.
+pub(crate) fn prepare_with(
+    ctx: &Context,
+    manifest: &Manifest,
+    repos: &[(RepoSpec, Snapshot)],
+    old: Option<&Lockfile>,
+    reporter: &dyn Reporter,
+) -> Result<(LockOutcome, Option<String>), Error> {
+    let lock_path = ctx.lock_path();
+    if ctx.locked && old.is_none() {
+        return Err(Error::LockMissing { path: lock_path });
+    }
+    let resolution = workspace::resolve_manifest(manifest, repos, reporter)?;
+    let new = workspace::to_lockfile(manifest, &ctx.manifest_path, repos, &resolution);
+    let text = lockfile::to_toml(&new);
+    let old_text = fs_err::read_to_string(&lock_path).ok();
+    let changed = old_text.as_deref() != Some(text.as_str());
+    let changes = old.map(|o| diff(o, &new)).unwrap_or_default();
+    if changed && ctx.locked {
+        let reason = match old {
+            Some(o) if o.manifest_checksum != new.manifest_checksum => {
+                "staves.toml changed since the lock was written".to_owned()
+            }
+            _ if !changes.is_empty() => format!("{} package(s) would change", changes.len()),
+            _ => "the lock's content would change".to_owned(),
+        };
+        return Err(Error::LockOutdated {
+            path: lock_path,
+            reason,
+        });
+    }
+    let outcome = LockOutcome {
+        lock: new,
+        resolution,
+        written: false,
+        changes,
+        had_lock: old.is_some(),
+    };
+    Ok((outcome, changed.then_some(text)))
+}
+
+/// Package-level differences between two locks, sorted by name.
+pub fn diff(old: &Lockfile, new: &Lockfile) -> Vec<PackageChange> {
+    let index = |l: &Lockfile| {
+        let mut m: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+        for p in &l.packages {
+            m.entry((p.name.clone(), p.slot.clone()))
+                .or_default()
+                .push(p.version.clone());
+        }
+        m
+    };
+    let (before, after) = (index(old), index(new));
+    let mut changes = Vec::new();
+    for ((name, slot), versions) in &after {
+        match before.get(&(name.clone(), slot.clone())) {
+            None => changes.extend(versions.iter().map(|v| PackageChange::Added {
+                name: name.clone(),
+                version: v.clone(),
+            })),
+            Some(old_versions) if old_versions != versions => {
+                changes.push(PackageChange::Updated {
+                    name: name.clone(),
+                    from: old_versions.join(", "),
+                    to: versions.join(", "),
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    for ((name, slot), versions) in &before {
+        if !after.contains_key(&(name.clone(), slot.clone())) {
+            changes.extend(versions.iter().map(|v| PackageChange::Removed {
+                name: name.clone(),
+                version: v.clone(),
+            }));
+        }
+    }
+    changes.sort_by(|a, b| change_name(a).cmp(change_name(b)));
+    changes
+}
+
+fn change_name(c: &PackageChange) -> &str {
+    match c {
+        PackageChange::Added { name, .. }
+        | PackageChange::Removed { name, .. }
+        | PackageChange::Updated { name, .. } => name,
+    }
+}
