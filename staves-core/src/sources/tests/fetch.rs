@@ -267,3 +267,50 @@ fn concurrent_fetches_share_the_cache() {
     names.sort();
     assert_eq!(names, [key.to_owned(), format!("{key}.lock")]);
 }
+
+/// A remote that refuses every credential: staves offers each kind once and
+/// then stops with an authentication error instead of looping.
+#[test]
+fn refused_credentials_end_in_a_clear_error() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&requests);
+    // Detached: it ends with the test process.
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            counter.fetch_add(1, Ordering::SeqCst);
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) && line != "\r\n" {
+                line.clear();
+            }
+            let _ = stream.write_all(
+                b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"x\"\r\n\
+                  Content-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    let uri = format!("http://127.0.0.1:{port}/private.git");
+    let spec = RepoSpec {
+        name: "private".into(),
+        location: RepoLocation::Git {
+            uri: uri.clone(),
+            reference: GitReference::DefaultBranch,
+        },
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let err = fetch_latest(&spec, cache.path(), FetchMode::Online).unwrap_err();
+    assert!(
+        err.to_string().starts_with(&format!(
+            "authentication to {uri} for repository `private` failed (tried: git credential helpers"
+        )),
+        "{err}"
+    );
+    assert!(requests.load(Ordering::SeqCst) < 10, "{requests:?}");
+}
