@@ -52,13 +52,13 @@ free_port() {
 }
 
 teardown() {
-	local w=$1 f i
+	local w=$1 f _
 	[[ -n $w && -d $w ]] || return 0
 	for f in dockerd registry registry-auth; do
-		[[ -s $w/$f.pid ]] && kill "$(cat "$w/$f.pid")" 2>/dev/null || true
+		if [[ -s $w/$f.pid ]]; then kill "$(cat "$w/$f.pid")" 2>/dev/null || true; fi
 	done
 	# dockerd stops its containers and its containerd; give it up to 20 s.
-	for i in $(seq 1 200); do
+	for _ in $(seq 1 200); do
 		pid_alive "$w/dockerd.pid" || pid_alive "$w/registry.pid" || pid_alive "$w/registry-auth.pid" || break
 		sleep 0.1
 	done
@@ -71,9 +71,9 @@ teardown() {
 }
 
 wait_for() {
-	local what=$1 logf=$2 i
+	local what=$1 logf=$2 _
 	shift 2
-	for i in $(seq 1 300); do
+	for _ in $(seq 1 300); do
 		"$@" && return 0
 		sleep 0.1
 	done

@@ -17,8 +17,12 @@
 //! let spec = ContainerSpec::new("staves-test/builder:0123", "build-1")
 //!     .bind_ro("/home/me/repos/gentoo", "/var/db/repos/gentoo")
 //!     .bind_ro("/tmp/cfg/etc/portage", "/staves/cfg/etc/portage")
+//!     // Portage configures the builder's own "/" (BDEPEND) from /etc/portage
+//!     // whenever ROOT != "/"; without a profile there every emerge fails.
+//!     .bind_ro("/tmp/cfg/etc/portage", "/etc/portage")
 //!     .bind_rw("/home/me/.cache/staves/binpkgs", "/var/cache/binpkgs")
-//!     .cmd(["emerge", "--root=/staves/root", "--config-root=/staves/cfg", "--oneshot", "app-misc/hello"]);
+//!     .cmd(["emerge", "--root=/staves/root", "--sysroot=/staves/root", "--config-root=/staves/cfg",
+//!           "--oneshot", "--buildpkg", "=app-misc/hello-1.0::gentoo"]);
 //! let mut container = engine.create(&spec)?;
 //! let outcome = container.start_and_wait(&mut |_s: LogStream, line: &str| { let _ = line; })?;
 //! if outcome.success() {

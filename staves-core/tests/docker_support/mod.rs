@@ -80,8 +80,14 @@ pub fn services() -> &'static BTreeMap<String, String> {
     })
 }
 
+/// Says why a test is skipped, on the real stderr (the test harness captures
+/// `eprintln!`, which would hide it for a passing test).
+pub fn skip(reason: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED: {reason}");
+}
+
 /// The engine, or `None` (after saying why) when there is none outside CI.
-#[allow(clippy::print_stderr)]
 pub fn engine() -> Option<Engine> {
     let result = match services().get("DOCKER_HOST") {
         Some(host) => Engine::connect_to(host),
@@ -91,9 +97,9 @@ pub fn engine() -> Option<Engine> {
         Ok(engine) => Some(engine),
         Err(e) if in_ci() => panic!("CI=true but no Docker engine: {e}"),
         Err(e) => {
-            eprintln!(
-                "SKIPPED (no Docker engine; run `. \"$(scripts/ci/services.sh start)\"`): {e}"
-            );
+            skip(&format!(
+                "no Docker engine (run `. \"$(scripts/ci/services.sh start)\"`): {e}"
+            ));
             None
         }
     }
@@ -101,13 +107,14 @@ pub fn engine() -> Option<Engine> {
 
 /// A registry variable (`STAVES_TEST_REGISTRY`, ...), or `None` (after saying
 /// why) outside CI; panics under CI.
-#[allow(clippy::print_stderr)]
 pub fn service_var(key: &str) -> Option<String> {
     match services().get(key) {
         Some(v) => Some(v.clone()),
         None if in_ci() => panic!("CI=true but {key} is not set (scripts/ci/services.sh start)"),
         None => {
-            eprintln!("SKIPPED ({key} not set; run `. \"$(scripts/ci/services.sh start)\"`)");
+            skip(&format!(
+                "{key} not set (run `. \"$(scripts/ci/services.sh start)\"`)"
+            ));
             None
         }
     }
