@@ -270,7 +270,7 @@ fn no_manifest_mutation_panics() {
         cut.truncate(i);
         cases.push(cut);
         let mut doubled = base.clone();
-        doubled.insert_str(i, "[");
+        doubled.insert(i, '[');
         cases.push(doubled);
     }
     for text in cases {

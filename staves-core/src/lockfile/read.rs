@@ -43,7 +43,8 @@ impl LockfileError {
     pub fn help(&self) -> Option<String> {
         match self {
             LockfileError::Malformed { .. } => Some(
-                "staves.lock is generated: delete it and run `staves lock` to write it again".into(),
+                "staves.lock is generated: delete it and run `staves lock` to write it again"
+                    .into(),
             ),
             LockfileError::UnsupportedVersion { .. } => {
                 Some("upgrade staves, or delete staves.lock and run `staves lock`".into())
@@ -100,11 +101,18 @@ struct VersionOnly {
 pub fn parse(text: &str, path: &Path) -> Result<Lockfile, LockfileError> {
     let malformed = |offset: usize, message: String| {
         let (line, column) = line_column(text, offset);
-        LockfileError::Malformed { path: path.to_owned(), line, column, message }
+        LockfileError::Malformed {
+            path: path.to_owned(),
+            line,
+            column,
+            message,
+        }
     };
     // Check the version first, so a newer format gives the upgrade message
     // rather than a complaint about a field this staves does not know.
-    if let Ok(VersionOnly { version: Some(found) }) = toml::from_str::<VersionOnly>(text)
+    if let Ok(VersionOnly {
+        version: Some(found),
+    }) = toml::from_str::<VersionOnly>(text)
         && found != u64::from(FORMAT_VERSION)
     {
         return Err(LockfileError::UnsupportedVersion {
@@ -150,7 +158,10 @@ pub fn parse(text: &str, path: &Path) -> Result<Lockfile, LockfileError> {
             dependencies.push(parsed.ok_or_else(|| {
                 malformed(
                     text.find(d.as_str()).unwrap_or(0),
-                    format!("dependency `{d}` of package `{}` is not `name (classes)`", p.name),
+                    format!(
+                        "dependency `{d}` of package `{}` is not `name (classes)`",
+                        p.name
+                    ),
                 )
             })?);
         }
@@ -166,7 +177,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Lockfile, LockfileError> {
             dependencies,
         });
     }
-    Ok(Lockfile { manifest_checksum: raw.manifest_checksum, profile: raw.profile, repositories, packages })
+    Ok(Lockfile {
+        manifest_checksum: raw.manifest_checksum,
+        profile: raw.profile,
+        repositories,
+        packages,
+    })
 }
 
 /// 1-based line and column of a byte offset.
@@ -216,7 +232,9 @@ mod tests {
                     ebuild: None,
                     dependencies: vec![(
                         "dev-libs/libfoo".into(),
-                        ["depend".to_owned(), "rdepend".to_owned()].into_iter().collect(),
+                        ["depend".to_owned(), "rdepend".to_owned()]
+                            .into_iter()
+                            .collect(),
                     )],
                 },
             ],
@@ -271,14 +289,19 @@ mod tests {
     #[test]
     fn newer_version_asks_for_an_upgrade() {
         let err = parse("version = 7\n", Path::new("staves.lock")).unwrap_err();
-        assert!(matches!(err, LockfileError::UnsupportedVersion { found: 7, .. }), "{err}");
+        assert!(
+            matches!(err, LockfileError::UnsupportedVersion { found: 7, .. }),
+            "{err}"
+        );
     }
 
     #[test]
     fn malformed_points_at_the_line() {
         let text = to_toml(&sample()).replace("role = \"image\"", "role = 3");
         let err = parse(&text, Path::new("staves.lock")).unwrap_err();
-        let LockfileError::Malformed { line, .. } = err else { panic!("{err}") };
+        let LockfileError::Malformed { line, .. } = err else {
+            panic!("{err}")
+        };
         assert_eq!(line, 18);
     }
 }
