@@ -474,6 +474,9 @@ impl Atom {
     /// Whether `v` satisfies the version restriction (true without one).
     /// `~` ignores revisions on both sides; `=…*` is Portage's
     /// component-prefix match ([`Version::starts_with_components`]).
+    /// (Portage's `~` also wants the version *text* to be identical, so
+    /// `~c/p-1.0` skips `1.00`; a repository cannot hold two spellings of
+    /// one version, so the difference is theoretical.)
     pub fn matches_version(&self, v: &Version) -> bool {
         let (Some(op), Some(want)) = (self.op, &self.version) else {
             return true;
