@@ -60,4 +60,8 @@ pub(crate) enum Command {
     Update(commands::update::UpdateArgs),
     /// Show the resolved packages and why each one is there.
     Tree(commands::tree::TreeArgs),
+    /// Build the image in a builder container and load, write or push it.
+    Build(commands::build::BuildArgs),
+    /// Manage the build caches.
+    Cache(commands::cache::CacheArgs),
 }

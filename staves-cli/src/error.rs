@@ -42,6 +42,39 @@ impl CliError {
     }
 }
 
+impl From<staves_core::ops::build::BuildError> for CliError {
+    fn from(err: staves_core::ops::build::BuildError) -> Self {
+        use staves_core::ops::build::BuildError;
+        let help = err.help();
+        let details = err.details();
+        match err {
+            BuildError::Project(inner) => {
+                let mut cli = CliError::from(inner);
+                cli.help = help;
+                cli
+            }
+            other => {
+                let mut causes = Vec::new();
+                let mut source = StdError::source(&other);
+                while let Some(cause) = source {
+                    let text = cause.to_string();
+                    if !other.to_string().ends_with(&text) && causes.last() != Some(&text) {
+                        causes.push(text);
+                    }
+                    source = cause.source();
+                }
+                Self {
+                    message: other.to_string(),
+                    causes,
+                    help,
+                    // Differences and log tails go right under the message.
+                    snippet: (!details.is_empty()).then(|| details.join("\n")),
+                }
+            }
+        }
+    }
+}
+
 impl From<staves_core::ops::Error> for CliError {
     fn from(err: staves_core::ops::Error) -> Self {
         let mut causes = Vec::new();

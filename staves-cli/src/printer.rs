@@ -60,6 +60,21 @@ impl Printer {
         Self { verbosity }
     }
 
+    /// How much the user asked to see.
+    pub(crate) fn verbosity(&self) -> Verbosity {
+        self.verbosity
+    }
+
+    /// Where progress bars draw: stderr at normal verbosity (indicatif hides
+    /// them when stderr is not a terminal), nowhere with -q or -v (raw logs).
+    pub(crate) fn progress_target(&self) -> indicatif::ProgressDrawTarget {
+        if self.verbosity == Verbosity::Normal {
+            indicatif::ProgressDrawTarget::stderr()
+        } else {
+            indicatif::ProgressDrawTarget::hidden()
+        }
+    }
+
     /// A cargo-style status line: a right-aligned green verb and a message.
     pub(crate) fn status(&self, verb: &str, message: impl Display) {
         if self.verbosity >= Verbosity::Normal {

@@ -2,6 +2,8 @@
 //! `staves_core::ops` function and prints its outcome.
 
 pub(crate) mod add;
+pub(crate) mod build;
+pub(crate) mod cache;
 pub(crate) mod init;
 pub(crate) mod lock;
 pub(crate) mod remove;
@@ -27,6 +29,8 @@ pub(crate) fn run(
         Command::Lock(args) => lock::execute(&args, global, printer),
         Command::Update(args) => update::execute(&args, global, printer),
         Command::Tree(args) => tree::execute(&args, global, printer),
+        Command::Build(args) => build::execute(&args, global, printer),
+        Command::Cache(args) => cache::execute(&args, global, printer),
     }
 }
 

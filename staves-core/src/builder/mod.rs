@@ -38,6 +38,8 @@ mod engine;
 mod error;
 mod interrupt;
 mod logs;
+mod plan;
+pub mod portage_config;
 mod spec;
 
 pub use container::{ArchiveReader, Container, RunOutcome};
@@ -45,4 +47,7 @@ pub use engine::{Engine, EngineInfo, ImageInfo, RegistryAuth};
 pub use error::BuilderError;
 pub use interrupt::Interrupt;
 pub use logs::{CollectLines, LogSink, LogStream, NoPullProgress, PullEvent, PullReporter};
+pub use plan::{
+    EmergeEvent, Mismatch, PlannedMerge, compare as compare_plan, emerge_event, parse_plan,
+};
 pub use spec::{BUILD_LABEL, ContainerSpec, Mount, Network};

@@ -3,6 +3,7 @@
 //! never print. Progress goes through reporter traits the CLI implements.
 
 pub mod add;
+pub mod build;
 mod error;
 pub mod init;
 pub mod lock;

@@ -1,0 +1,217 @@
+//! `staves build`.
+
+use std::cell::RefCell;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use staves_core::builder::{Interrupt, PullEvent};
+use staves_core::ops::Reporter;
+use staves_core::ops::build::{self, BuildOptions, BuildReporter, OutputTarget};
+
+use super::print_changes;
+use crate::cli::GlobalArgs;
+use crate::context;
+use crate::error::CliError;
+use crate::printer::{Printer, Verbosity, plural};
+
+/// Arguments of `staves build`.
+#[derive(Debug, Args)]
+pub(crate) struct BuildArgs {
+    /// The image tag (default: `version` from staves.toml, else `latest`).
+    #[arg(value_name = "TAG")]
+    tag: Option<String>,
+    /// Load the image into the Docker engine (the default without --output or --push).
+    #[arg(long)]
+    load: bool,
+    /// Also write the image: `oci:DIR` (OCI layout) or `docker-archive:FILE`; repeatable.
+    #[arg(long, value_name = "TARGET")]
+    output: Vec<String>,
+    /// Push the image to a registry, e.g. `ghcr.io/me/app[:tag]` (default tag: TAG).
+    #[arg(long, value_name = "REF")]
+    push: Option<String>,
+    /// The builder image (overrides [builder] in staves.toml).
+    #[arg(long, value_name = "REF", env = "STAVES_BUILDER_IMAGE")]
+    builder_image: Option<String>,
+    /// How many packages emerge builds in parallel.
+    #[arg(short, long, value_name = "N")]
+    jobs: Option<u32>,
+    /// Run the builder even when an identical build is cached (binary packages are still used).
+    #[arg(long)]
+    force: bool,
+}
+
+/// Progress of a build: status lines, a package progress bar, raw logs with -v.
+struct CliReporter<'a> {
+    printer: &'a Printer,
+    bar: RefCell<Option<ProgressBar>>,
+    pulling: RefCell<bool>,
+}
+
+impl CliReporter<'_> {
+    fn with_bar_hidden(&self, f: impl FnOnce()) {
+        match self.bar.borrow().as_ref() {
+            Some(bar) => bar.suspend(f),
+            None => f(),
+        }
+    }
+}
+
+impl Reporter for CliReporter<'_> {
+    fn fetching(&self, repository: &str, source: &str) {
+        self.printer
+            .verbose(format!("repository {repository}: {source}"));
+    }
+}
+
+impl BuildReporter for CliReporter<'_> {
+    fn status(&self, verb: &str, message: &str) {
+        self.with_bar_hidden(|| self.printer.status(verb, message));
+    }
+
+    fn emerge_start(&self, merges: usize) {
+        let bar =
+            ProgressBar::with_draw_target(Some(merges as u64), self.printer.progress_target());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{prefix:>12.cyan.bold} [{bar:25}] {pos}/{len} {wide_msg} {elapsed}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar.set_prefix("Building");
+        bar.enable_steady_tick(Duration::from_millis(200));
+        *self.bar.borrow_mut() = Some(bar);
+    }
+
+    fn emerging(&self, index: usize, total: usize, package: &str, binary: bool) {
+        let from = if binary { " (binary package)" } else { "" };
+        if let Some(bar) = self.bar.borrow().as_ref() {
+            bar.set_length(total as u64);
+            bar.set_position(index.saturating_sub(1) as u64);
+            bar.set_message(format!("{package}{from}"));
+        }
+        if self.printer.verbosity() < Verbosity::Verbose {
+            self.printer
+                .verbose(format!("({index} of {total}) {package}{from}"));
+        }
+    }
+
+    fn log_line(&self, line: &str) {
+        if self.printer.verbosity() >= Verbosity::Verbose {
+            self.with_bar_hidden(|| self.printer.err_line(line));
+        }
+    }
+
+    fn emerge_end(&self) {
+        if let Some(bar) = self.bar.borrow_mut().take() {
+            bar.finish_and_clear();
+        }
+    }
+
+    fn pull(&self, event: &PullEvent<'_>) {
+        if !self.pulling.replace(true) {
+            self.printer.status("Pulling", "the builder image");
+        }
+        if let (Some(layer), Some(current), Some(total)) = (event.layer, event.current, event.total)
+        {
+            self.printer
+                .verbose(format!("{layer}: {} {current}/{total}", event.status));
+        }
+    }
+}
+
+/// Builds the image and prints its digest on stdout.
+pub(crate) fn execute(
+    args: &BuildArgs,
+    global: &GlobalArgs,
+    printer: &Printer,
+) -> Result<(), CliError> {
+    let started = Instant::now();
+    let ctx = context::project(global)?;
+    let outputs = args
+        .output
+        .iter()
+        .map(|o| o.parse::<OutputTarget>())
+        .collect::<Result<Vec<_>, _>>()?;
+    let interrupt = Interrupt::install_signal_handlers()
+        .map_err(|e| CliError::msg(format!("cannot install the Ctrl-C handler: {e}")))?;
+    let options = BuildOptions {
+        tag: args.tag.clone(),
+        load: args.load,
+        outputs,
+        push: args.push.clone(),
+        builder_image: args.builder_image.clone(),
+        jobs: args.jobs,
+        force: args.force,
+        verbose: printer.verbosity() >= Verbosity::Verbose,
+        source_date_epoch: std::env::var("SOURCE_DATE_EPOCH").ok(),
+        interrupt,
+    };
+    let reporter = CliReporter {
+        printer,
+        bar: RefCell::new(None),
+        pulling: RefCell::new(false),
+    };
+    let outcome = build::build(&ctx, &options, &reporter)?;
+    print_changes(printer, &outcome.lock);
+    if outcome.lock.written {
+        printer.status("Locked", ctx.lock_path().display());
+    }
+    printer.verbose(format!(
+        "builder {} ({})",
+        outcome.builder.0, outcome.builder.1
+    ));
+    if outcome.reused {
+        printer.status(
+            "Fresh",
+            "nothing changed since the last build (cached root filesystem)",
+        );
+    } else {
+        printer.status(
+            "Built",
+            format!(
+                "{} with {}",
+                outcome.reference.familiar(),
+                plural(outcome.merges, "merge")
+            ),
+        );
+    }
+    for target in &outcome.delivered.written {
+        let what = match target {
+            OutputTarget::Oci(dir) => format!("oci:{}", dir.display()),
+            OutputTarget::DockerArchive(file) => format!("docker-archive:{}", file.display()),
+        };
+        printer.status("Wrote", what);
+    }
+    if let Some((reference, report)) = &outcome.delivered.pushed {
+        printer.status(
+            "Pushed",
+            format!(
+                "{reference} ({} uploaded, {} already there)",
+                plural(report.uploaded.len(), "blob"),
+                report.skipped.len()
+            ),
+        );
+    }
+    if let Some(name) = &outcome.delivered.loaded {
+        let how = if outcome.delivered.already_loaded {
+            "already loaded"
+        } else {
+            "loaded into the engine"
+        };
+        printer.status("Loaded", format!("{name} ({how})"));
+    }
+    printer.summary(
+        "Finished",
+        format!(
+            "image {} (id {}, layer {} KiB)",
+            outcome.reference.familiar(),
+            outcome.image_id,
+            outcome.layer_size.div_ceil(1024)
+        ),
+        started.elapsed(),
+    );
+    printer.out_line(&outcome.digest);
+    Ok(())
+}
