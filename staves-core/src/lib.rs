@@ -15,6 +15,7 @@ pub mod image;
 pub mod lockfile;
 pub mod manifest;
 pub mod ops;
+pub mod plugin;
 pub mod resolve;
 pub mod sources;
 pub mod util;
