@@ -3,6 +3,7 @@
 //! repository) and snapshots stdout, stderr and the exit status.
 
 mod add_remove;
+mod build;
 mod common;
 mod init;
 mod lock;

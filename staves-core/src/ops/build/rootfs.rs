@@ -48,7 +48,11 @@ fn rewrite_of(path: &str) -> Rewrite {
     match parts.as_slice() {
         [_, _, "BUILD_TIME"] => Rewrite::BuildTime,
         [_, _, "CONTENTS"] => Rewrite::Contents,
-        [_, _, "BUILD_ID" | "BINPKGMD5" | "metadata" | "environment.bz2"] => Rewrite::Drop,
+        [
+            _,
+            _,
+            "BUILD_ID" | "BINPKGMD5" | "metadata" | "environment.bz2",
+        ] => Rewrite::Drop,
         _ => Rewrite::None,
     }
 }
