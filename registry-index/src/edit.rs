@@ -26,11 +26,13 @@ pub(crate) fn add_version(
         name: entry.name.clone(),
         source,
     })?;
-    entry.validate().map_err(|message| IndexError::InvalidEntry {
-        name: entry.name.clone(),
-        vers: entry.vers.clone(),
-        message,
-    })?;
+    entry
+        .validate()
+        .map_err(|message| IndexError::InvalidEntry {
+            name: entry.name.clone(),
+            vers: entry.vers.clone(),
+            message,
+        })?;
     let current = current.unwrap_or("");
     let existing = parse_file(current, path)?;
     if let Some(first) = existing.first()
@@ -141,7 +143,9 @@ mod tests {
     #[test]
     fn yank_rewrites_only_the_yanked_value() {
         // Unusual spacing and an unknown field survive byte for byte.
-        let other = LINE.replace("1.0.0", "1.1.0").replace("\"yanked\":false", "\"yanked\" :  false, \"x\":[1]");
+        let other = LINE
+            .replace("1.0.0", "1.1.0")
+            .replace("\"yanked\":false", "\"yanked\" :  false, \"x\":[1]");
         let text = format!("{LINE}\n{other}\n");
         let v = Version::new(1, 1, 0);
         let out = set_yanked(&text, "1/b", "b", &v, true).unwrap().unwrap();
@@ -157,7 +161,10 @@ mod tests {
         let out = set_yanked(&bare, "1/b", "b", &Version::new(1, 0, 0), true)
             .unwrap()
             .unwrap();
-        assert_eq!(out, format!("{},\"yanked\":true}}", &bare[..bare.len() - 1]));
+        assert_eq!(
+            out,
+            format!("{},\"yanked\":true}}", &bare[..bare.len() - 1])
+        );
         assert!(parse_file(&out, "1/b").unwrap()[0].yanked);
     }
 

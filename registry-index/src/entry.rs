@@ -132,7 +132,10 @@ impl IndexEntry {
     /// Checks every field; the error says which field is wrong and why.
     pub fn validate(&self) -> Result<(), String> {
         if self.v != SCHEMA_VERSION {
-            return Err(format!("`v` is {}, this version writes {SCHEMA_VERSION}", self.v));
+            return Err(format!(
+                "`v` is {}, this version writes {SCHEMA_VERSION}",
+                self.v
+            ));
         }
         validate_name(&self.name).map_err(|e| format!("`name` `{}`: {e}", self.name))?;
         if self.images.is_empty() {
@@ -149,7 +152,10 @@ impl IndexEntry {
             validate_name(&base.name).map_err(|e| format!("`base.name` `{}`: {e}", base.name))?;
         }
         if self.portage.is_empty() || self.portage.contains(char::is_whitespace) {
-            return Err(format!("`portage` must be a version such as `3.0.83`, not `{}`", self.portage));
+            return Err(format!(
+                "`portage` must be a version such as `3.0.83`, not `{}`",
+                self.portage
+            ));
         }
         for package in &self.packages {
             check_package(package)?;
@@ -194,12 +200,17 @@ fn check_platform(platform: &str) -> Result<(), String> {
 /// `sha256:` and 64 lowercase hex digits.
 pub(crate) fn check_digest(digest: &str) -> Result<(), String> {
     let ok = digest.strip_prefix("sha256:").is_some_and(|hex| {
-        hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        hex.len() == 64
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     });
     if ok {
         Ok(())
     } else {
-        Err(format!("`{digest}` is not `sha256:` followed by 64 lowercase hex digits"))
+        Err(format!(
+            "`{digest}` is not `sha256:` followed by 64 lowercase hex digits"
+        ))
     }
 }
 
@@ -211,7 +222,9 @@ fn check_word(field: &str, value: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("`{field}` must be a lowercase word such as `amd64` or `glibc`, not `{value}`"))
+        Err(format!(
+            "`{field}` must be a lowercase word such as `amd64` or `glibc`, not `{value}`"
+        ))
     }
 }
 
@@ -219,7 +232,9 @@ fn check_profile(profile: &str) -> Result<(), String> {
     let ok = !profile.is_empty()
         && !profile.starts_with('/')
         && !profile.contains(char::is_whitespace)
-        && profile.split('/').all(|c| !c.is_empty() && c != "." && c != "..");
+        && profile
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != "..");
     if ok {
         Ok(())
     } else {
@@ -243,7 +258,9 @@ fn check_package(package: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("`packages` item `{package}` is not `category/name-version`"))
+        Err(format!(
+            "`packages` item `{package}` is not `category/name-version`"
+        ))
     }
 }
 
@@ -302,6 +319,8 @@ pub fn parse_file(text: &str, path: &str) -> Result<Vec<IndexEntry>, IndexError>
 /// always line 1 for it), with the column kept.
 fn json_message(error: &serde_json::Error) -> String {
     let text = error.to_string();
-    let message = text.rsplit_once(" at line ").map_or(text.as_str(), |(m, _)| m);
+    let message = text
+        .rsplit_once(" at line ")
+        .map_or(text.as_str(), |(m, _)| m);
     format!("{message} (column {})", error.column())
 }

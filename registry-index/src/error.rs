@@ -73,7 +73,10 @@ pub enum IndexError {
         location: String,
     },
     /// No version of the builder matches the requirement.
-    #[error("no version of builder `{name}` matches `{req}`{}", describe_versions(available, yanked))]
+    #[error(
+        "no version of builder `{name}` matches `{req}`{}",
+        describe_versions(available, yanked)
+    )]
     NoMatch {
         /// The builder name.
         name: String,

@@ -133,17 +133,20 @@ impl HttpIndex {
                     last_modified: header(LAST_MODIFIED),
                 };
                 let bytes = response.bytes().map_err(http_error)?;
-                let text = String::from_utf8(bytes.to_vec()).map_err(|_| IndexError::Malformed {
-                    path: path.to_owned(),
-                    line: 1,
-                    message: "the file is not UTF-8".to_owned(),
-                })?;
+                let text =
+                    String::from_utf8(bytes.to_vec()).map_err(|_| IndexError::Malformed {
+                        path: path.to_owned(),
+                        line: 1,
+                        message: "the file is not UTF-8".to_owned(),
+                    })?;
                 write_atomic(&body_path, text.as_bytes())?;
                 let meta = serde_json::to_string(&meta).unwrap_or_default();
                 write_atomic(&meta_path, meta.as_bytes())?;
                 Ok(Some(text))
             }
-            StatusCode::NOT_FOUND | StatusCode::GONE | StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS => {
+            StatusCode::NOT_FOUND
+            | StatusCode::GONE
+            | StatusCode::UNAVAILABLE_FOR_LEGAL_REASONS => {
                 remove_optional(&body_path)?;
                 remove_optional(&meta_path)?;
                 Ok(None)
@@ -201,7 +204,14 @@ impl Index for HttpIndex {
 fn read_optional(path: &Path) -> Result<Option<String>, IndexError> {
     match fs_err::read_to_string(path) {
         Ok(text) => Ok(Some(text)),
-        Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::InvalidData) => Ok(None),
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::InvalidData
+            ) =>
+        {
+            Ok(None)
+        }
         Err(source) => Err(IndexError::Io {
             action: "read",
             path: path.to_path_buf(),

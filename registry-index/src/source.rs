@@ -4,11 +4,11 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use crate::Index;
 use crate::dir::DirIndex;
 use crate::error::IndexError;
 use crate::git::GitIndex;
 use crate::http::HttpIndex;
-use crate::Index;
 
 /// Where an index lives. The string forms, accepted by [`FromStr`] and
 /// written by [`fmt::Display`]:
@@ -47,7 +47,9 @@ impl FromStr for IndexSource {
             if url.starts_with("http://") || url.starts_with("https://") {
                 return Ok(Self::Sparse(url.to_owned()));
             }
-            return Err(invalid("`sparse+` is followed by an `http://` or `https://` URL"));
+            return Err(invalid(
+                "`sparse+` is followed by an `http://` or `https://` URL",
+            ));
         }
         if let Some(rest) = text.strip_prefix("git+") {
             let (url, branch) = match rest.rsplit_once('#') {
@@ -137,9 +139,18 @@ mod tests {
 
     #[test]
     fn ambiguous_locations_are_refused() {
-        for text in ["https://example.org/index", "sparse+ftp://x/", "git+index", "git+https://x/y#", ""] {
+        for text in [
+            "https://example.org/index",
+            "sparse+ftp://x/",
+            "git+index",
+            "git+https://x/y#",
+            "",
+        ] {
             let err = text.parse::<IndexSource>().unwrap_err();
-            assert!(matches!(err, IndexError::InvalidLocation { .. }), "{text}: {err}");
+            assert!(
+                matches!(err, IndexError::InvalidLocation { .. }),
+                "{text}: {err}"
+            );
         }
     }
 }

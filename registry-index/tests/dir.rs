@@ -21,7 +21,10 @@ fn publish_then_read_back() {
     let two = entry("gentoo", "1.1.0");
     index.publish(&one).unwrap();
     index.publish(&two).unwrap();
-    assert_eq!(index.versions("gentoo").unwrap(), vec![one.clone(), two.clone()]);
+    assert_eq!(
+        index.versions("gentoo").unwrap(),
+        vec![one.clone(), two.clone()]
+    );
     let text = fs_err::read_to_string(index.root().join("ge/nt/gentoo")).unwrap();
     assert_eq!(text, format!("{}\n{}\n", one.to_line(), two.to_line()));
     let req = VersionReq::parse("^1").unwrap();
@@ -34,7 +37,9 @@ fn publishing_an_existing_version_is_refused_and_changes_nothing() {
     index.publish(&entry("gentoo", "1.0.0")).unwrap();
     let path = index.root().join("ge/nt/gentoo");
     let before = fs_err::read_to_string(&path).unwrap();
-    let err = index.publish(&entry("gentoo", "1.0.0+rebuild")).unwrap_err();
+    let err = index
+        .publish(&entry("gentoo", "1.0.0+rebuild"))
+        .unwrap_err();
     assert!(matches!(err, IndexError::VersionExists { .. }), "{err}");
     assert_eq!(fs_err::read_to_string(&path).unwrap(), before);
 }
@@ -64,7 +69,10 @@ fn dash_and_underscore_name_the_same_builder() {
     }
     // A second spelling cannot start its own history.
     let err = index.publish(&entry("x86-64-glibc", "1.1.0")).unwrap_err();
-    assert!(matches!(err, IndexError::NameSpelling { ref existing, .. } if existing == "x86_64-glibc"), "{err}");
+    assert!(
+        matches!(err, IndexError::NameSpelling { ref existing, .. } if existing == "x86_64-glibc"),
+        "{err}"
+    );
     assert_eq!(index.list().unwrap(), ["x86_64-glibc"]);
 }
 
@@ -79,16 +87,28 @@ fn yank_and_unyank_change_only_that_field() {
     index.yank("gentoo", &v, true).unwrap();
     let yanked = fs_err::read_to_string(&path).unwrap();
     let lines: Vec<&str> = before.lines().collect();
-    assert_eq!(yanked, format!("{}\n{}\n", lines[0], lines[1].replace("\"yanked\":false", "\"yanked\":true")));
+    assert_eq!(
+        yanked,
+        format!(
+            "{}\n{}\n",
+            lines[0],
+            lines[1].replace("\"yanked\":false", "\"yanked\":true")
+        )
+    );
     let req = VersionReq::STAR;
-    assert_eq!(index.resolve("gentoo", &req, None).unwrap().vers, Version::new(1, 0, 0));
+    assert_eq!(
+        index.resolve("gentoo", &req, None).unwrap().vers,
+        Version::new(1, 0, 0)
+    );
     assert_eq!(index.resolve("gentoo", &req, Some(&v)).unwrap().vers, v);
     // Yanking again changes nothing; unyanking restores the bytes.
     index.yank("gentoo", &v, true).unwrap();
     assert_eq!(fs_err::read_to_string(&path).unwrap(), yanked);
     index.yank("gentoo", &v, false).unwrap();
     assert_eq!(fs_err::read_to_string(&path).unwrap(), before);
-    let err = index.yank("gentoo", &Version::new(9, 0, 0), true).unwrap_err();
+    let err = index
+        .yank("gentoo", &Version::new(9, 0, 0), true)
+        .unwrap_err();
     assert!(matches!(err, IndexError::VersionNotFound { .. }), "{err}");
     let err = index.yank("nothing", &v, true).unwrap_err();
     assert!(matches!(err, IndexError::NotFound { .. }), "{err}");
@@ -108,7 +128,10 @@ fn list_and_search_walk_the_tree() {
     fs_err::write(index.root().join("ge/nt/other"), "not json").unwrap();
     fs_err::create_dir_all(index.root().join(".git/ab/cd")).unwrap();
     fs_err::write(index.root().join(".git/ab/cd/abcd"), "junk").unwrap();
-    assert_eq!(index.list().unwrap(), ["a", "ab", "abc", "gentoo", "musl-builder"]);
+    assert_eq!(
+        index.list().unwrap(),
+        ["a", "ab", "abc", "gentoo", "musl-builder"]
+    );
     let hits = index.search("musl").unwrap();
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].latest.vers, Version::new(1, 1, 0));
@@ -136,9 +159,17 @@ fn a_malformed_file_is_reported_with_its_line() {
 fn a_builder_in_the_wrong_file_is_an_error() {
     let (_dir, index) = new_index();
     fs_err::create_dir_all(index.root().join("ge/nt")).unwrap();
-    fs_err::write(index.root().join("ge/nt/gentoo"), entry("gentox", "1.0.0").to_line()).unwrap();
+    fs_err::write(
+        index.root().join("ge/nt/gentoo"),
+        entry("gentox", "1.0.0").to_line(),
+    )
+    .unwrap();
     let err = index.versions("gentoo").unwrap_err();
-    assert!(err.to_string().contains("builder `gentox` is in the file of `gentoo`"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("builder `gentox` is in the file of `gentoo`"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -34,7 +34,10 @@ fn a_publish_is_seen_by_another_clone() {
     writer.publish(&entry("x86_64-glibc", "0.1.0")).unwrap();
 
     let reader = GitIndex::new(&url, &tmp.path().join("cache-b")).unwrap();
-    assert_eq!(reader.versions("gentoo").unwrap(), vec![entry("gentoo", "1.0.0")]);
+    assert_eq!(
+        reader.versions("gentoo").unwrap(),
+        vec![entry("gentoo", "1.0.0")]
+    );
     assert_eq!(reader.list().unwrap(), ["gentoo", "x86_64-glibc"]);
     let hit = &reader.search("x86-64").unwrap()[0];
     assert_eq!(hit.latest.name, "x86_64-glibc");
@@ -42,14 +45,23 @@ fn a_publish_is_seen_by_another_clone() {
     let text = remote_file(&tmp.path().join("remote.git"), &index_path("gentoo")).unwrap();
     assert_eq!(text, format!("{}\n", entry("gentoo", "1.0.0").to_line()));
     let repo = git2::Repository::open_bare(tmp.path().join("remote.git")).unwrap();
-    let head = repo.find_commit(remote_head(&tmp.path().join("remote.git"))).unwrap();
+    let head = repo
+        .find_commit(remote_head(&tmp.path().join("remote.git")))
+        .unwrap();
     assert_eq!(head.message().unwrap(), "Publish x86_64-glibc 0.1.0");
-    assert_eq!(head.parent(0).unwrap().message().unwrap(), "Publish gentoo 1.0.0");
+    assert_eq!(
+        head.parent(0).unwrap().message().unwrap(),
+        "Publish gentoo 1.0.0"
+    );
 
     // A reader sees later publishes after a fetch, and offline it reads the
     // cache.
     writer.publish(&entry("gentoo", "1.1.0")).unwrap();
-    assert_eq!(reader.versions("gentoo").unwrap().len(), 1, "reads fetch once");
+    assert_eq!(
+        reader.versions("gentoo").unwrap().len(),
+        1,
+        "reads fetch once"
+    );
     reader.fetch().unwrap();
     assert_eq!(reader.versions("gentoo").unwrap().len(), 2);
     let offline = GitIndex::new(&url, &tmp.path().join("cache-b"))
@@ -58,8 +70,13 @@ fn a_publish_is_seen_by_another_clone() {
     assert_eq!(offline.versions("gentoo").unwrap().len(), 2);
     let err = offline.publish(&entry("gentoo", "9.0.0")).unwrap_err();
     assert!(matches!(err, IndexError::Offline { .. }), "{err}");
-    let never = GitIndex::new(&url, &tmp.path().join("cache-c")).unwrap().with_offline(true);
-    assert!(matches!(never.versions("gentoo"), Err(IndexError::Offline { .. })));
+    let never = GitIndex::new(&url, &tmp.path().join("cache-c"))
+        .unwrap()
+        .with_offline(true);
+    assert!(matches!(
+        never.versions("gentoo"),
+        Err(IndexError::Offline { .. })
+    ));
 }
 
 #[test]
@@ -92,10 +109,29 @@ fn yank_and_unyank_rewrite_one_field_and_push() {
     index.yank("gentoo", &v, true).unwrap();
     let after = remote_file(&remote, "ge/nt/gentoo").unwrap();
     let lines: Vec<&str> = before.lines().collect();
-    assert_eq!(after, format!("{}\n{}\n", lines[0], lines[1].replace("\"yanked\":false", "\"yanked\":true")));
+    assert_eq!(
+        after,
+        format!(
+            "{}\n{}\n",
+            lines[0],
+            lines[1].replace("\"yanked\":false", "\"yanked\":true")
+        )
+    );
     let other = GitIndex::new(&url, &tmp.path().join("other")).unwrap();
-    assert_eq!(other.resolve("gentoo", &VersionReq::STAR, None).unwrap().vers, Version::new(1, 0, 0));
-    assert_eq!(other.resolve("gentoo", &VersionReq::STAR, Some(&v)).unwrap().vers, v);
+    assert_eq!(
+        other
+            .resolve("gentoo", &VersionReq::STAR, None)
+            .unwrap()
+            .vers,
+        Version::new(1, 0, 0)
+    );
+    assert_eq!(
+        other
+            .resolve("gentoo", &VersionReq::STAR, Some(&v))
+            .unwrap()
+            .vers,
+        v
+    );
     // A yank that changes nothing makes no commit.
     let head = remote_head(&remote);
     index.yank("gentoo", &v, true).unwrap();
@@ -128,11 +164,21 @@ fn a_failed_push_leaves_no_local_commit() {
     fs_err::write(&lock, "").unwrap();
     let err = index.publish(&entry("gentoo", "1.1.0")).unwrap_err();
     assert!(
-        matches!(err, IndexError::PushRejected { .. } | IndexError::Git { action: "push to", .. }),
+        matches!(
+            err,
+            IndexError::PushRejected { .. }
+                | IndexError::Git {
+                    action: "push to",
+                    ..
+                }
+        ),
         "{err}"
     );
     assert_eq!(remote_head(&remote), head);
-    assert_eq!(cache_refs(&cache, &url), [("refs/staves/index".to_owned(), head)]);
+    assert_eq!(
+        cache_refs(&cache, &url),
+        [("refs/staves/index".to_owned(), head)]
+    );
     assert_eq!(index.versions("gentoo").unwrap().len(), 1);
     // Once the lock is gone the same publish goes through.
     fs_err::remove_file(&lock).unwrap();
@@ -148,10 +194,16 @@ fn a_named_branch_is_used_instead_of_head() {
     let repo = git2::Repository::open_bare(&remote).unwrap();
     let main = repo.find_commit(remote_head(&remote)).unwrap();
     repo.branch("staging", &main, false).unwrap();
-    let staging = GitIndex::new(&url, &tmp.path().join("cache")).unwrap().with_branch("staging");
+    let staging = GitIndex::new(&url, &tmp.path().join("cache"))
+        .unwrap()
+        .with_branch("staging");
     staging.publish(&entry("gentoo", "1.0.0")).unwrap();
     assert_eq!(remote_file(&remote, "ge/nt/gentoo"), None);
-    let tree = repo.find_reference("refs/heads/staging").unwrap().peel_to_tree().unwrap();
+    let tree = repo
+        .find_reference("refs/heads/staging")
+        .unwrap()
+        .peel_to_tree()
+        .unwrap();
     assert!(tree.get_path(Path::new("ge/nt/gentoo")).is_ok());
 }
 

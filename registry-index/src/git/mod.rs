@@ -10,9 +10,9 @@
 //! local reference (the object itself is left for git's garbage collection).
 
 mod credentials;
-mod tree;
 #[cfg(test)]
 mod tests;
+mod tree;
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -62,6 +62,10 @@ impl std::fmt::Debug for GitIndex {
             .finish_non_exhaustive()
     }
 }
+
+/// A change to one file: its current text (`None`: no file) to its new
+/// text, or `None` when nothing needs to change.
+type Edit<'a> = dyn Fn(Option<&str>) -> Result<Option<String>, IndexError> + 'a;
 
 /// What became of a push.
 enum Pushed {
@@ -141,7 +145,11 @@ impl GitIndex {
         self.repo
             .remote_anonymous(&self.url)
             .and_then(|mut remote| {
-                remote.fetch(&[refspec.as_str()], Some(&mut options), Some("staves: fetch"))
+                remote.fetch(
+                    &[refspec.as_str()],
+                    Some(&mut options),
+                    Some("staves: fetch"),
+                )
             })
             .map_err(|source| self.git_error("fetch", source))?;
         *self.branch.borrow_mut() = Some(branch);
@@ -213,7 +221,7 @@ impl GitIndex {
         &self,
         path: &str,
         message: &str,
-        edit: &dyn Fn(Option<&str>) -> Result<Option<String>, IndexError>,
+        edit: &Edit<'_>,
         before_push: &mut dyn FnMut(),
     ) -> Result<(), IndexError> {
         let mut attempt = 0;
@@ -276,7 +284,9 @@ impl GitIndex {
             .and_then(|mut remote| remote.push(&[refspec.as_str()], Some(&mut options)));
         drop(options);
         match result {
-            Err(e) if e.code() == ErrorCode::NotFastForward => Ok(Pushed::Rejected(e.message().to_owned())),
+            Err(e) if e.code() == ErrorCode::NotFastForward => {
+                Ok(Pushed::Rejected(e.message().to_owned()))
+            }
             Err(source) => Err(self.git_error("push to", source)),
             Ok(()) => Ok(match rejection.into_inner() {
                 Some(message) => Pushed::Rejected(message),
@@ -295,7 +305,11 @@ impl GitIndex {
 
     /// [`Index::publish`], running `before_push` just before each push (tests
     /// use it to push a concurrent change).
-    fn publish_with(&self, entry: &IndexEntry, before_push: &mut dyn FnMut()) -> Result<(), IndexError> {
+    fn publish_with(
+        &self,
+        entry: &IndexEntry,
+        before_push: &mut dyn FnMut(),
+    ) -> Result<(), IndexError> {
         checked_name(&entry.name)?;
         let path = index_path(&entry.name);
         let message = format!("Publish {} {}", entry.name, entry.vers);

@@ -7,12 +7,15 @@ use super::*;
 /// A bare repository whose `main` holds `config.json`; its `file://` URL.
 fn bare_index(dir: &Path) -> String {
     let repo = Repository::init_bare(dir).unwrap();
-    let blob = repo.blob(br#"{"oci":"registry.example.invalid/staves"}"#).unwrap();
+    let blob = repo
+        .blob(br#"{"oci":"registry.example.invalid/staves"}"#)
+        .unwrap();
     let mut tree = repo.treebuilder(None).unwrap();
     tree.insert("config.json", blob, 0o100_644).unwrap();
     let tree = repo.find_tree(tree.write().unwrap()).unwrap();
     let who = Signature::now("test", "test@localhost").unwrap();
-    repo.commit(Some("refs/heads/main"), &who, &who, "init", &tree, &[]).unwrap();
+    repo.commit(Some("refs/heads/main"), &who, &who, "init", &tree, &[])
+        .unwrap();
     repo.set_head("refs/heads/main").unwrap();
     format!("file://{}", dir.display())
 }
@@ -55,7 +58,9 @@ fn a_push_rejected_twice_fails_and_leaves_no_local_commit() {
     let err = ours
         .publish_with(&entry("gentoo", "1.0.0"), &mut || {
             n += 1;
-            theirs.publish(&entry("other", &format!("1.0.{n}"))).unwrap();
+            theirs
+                .publish(&entry("other", &format!("1.0.{n}")))
+                .unwrap();
         })
         .unwrap_err();
     assert!(matches!(err, IndexError::PushRejected { .. }), "{err}");

@@ -55,7 +55,12 @@ pub(super) fn commit_file(
 }
 
 /// The tree `tree` (or an empty one) with the blob `blob` at `parts`.
-fn put(repo: &Repository, tree: Option<&Tree<'_>>, parts: &[&str], blob: Oid) -> Result<Oid, git2::Error> {
+fn put(
+    repo: &Repository,
+    tree: Option<&Tree<'_>>,
+    parts: &[&str],
+    blob: Oid,
+) -> Result<Oid, git2::Error> {
     let Some((first, rest)) = parts.split_first() else {
         return Err(git2::Error::from_str("empty path"));
     };
@@ -64,7 +69,9 @@ fn put(repo: &Repository, tree: Option<&Tree<'_>>, parts: &[&str], blob: Oid) ->
         builder.insert(first, blob, 0o100_644)?;
     } else {
         let sub = match tree.and_then(|t| t.get_name(first)) {
-            Some(entry) if entry.kind() == Some(ObjectType::Tree) => Some(repo.find_tree(entry.id())?),
+            Some(entry) if entry.kind() == Some(ObjectType::Tree) => {
+                Some(repo.find_tree(entry.id())?)
+            }
             _ => None,
         };
         let sub = put(repo, sub.as_ref(), rest, blob)?;
@@ -98,7 +105,9 @@ fn walk(
             format!("{rel}/{file_name}")
         };
         match entry.kind() {
-            Some(ObjectType::Tree) if depth < MAX_DEPTH && may_hold_builders(depth + 1, file_name) => {
+            Some(ObjectType::Tree)
+                if depth < MAX_DEPTH && may_hold_builders(depth + 1, file_name) =>
+            {
                 walk(repo, &repo.find_tree(entry.id())?, &path, depth + 1, out)?;
             }
             Some(ObjectType::Blob) => {

@@ -56,7 +56,11 @@ pub fn remote_head(dir: &Path) -> git2::Oid {
 /// The text of `path` at the remote's `main`, if any.
 pub fn remote_file(dir: &Path, path: &str) -> Option<String> {
     let repo = git2::Repository::open_bare(dir).unwrap();
-    let tree = repo.find_reference("refs/heads/main").unwrap().peel_to_tree().unwrap();
+    let tree = repo
+        .find_reference("refs/heads/main")
+        .unwrap()
+        .peel_to_tree()
+        .unwrap();
     let entry = tree.get_path(Path::new(path)).ok()?;
     let blob = repo.find_blob(entry.id()).unwrap();
     Some(String::from_utf8(blob.content().to_vec()).unwrap())
