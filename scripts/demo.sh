@@ -1,16 +1,27 @@
 #!/usr/bin/env bash
 # The main job, end to end, on a fresh Debian 12 machine with Rust:
 # builds staves, turns examples/repo (the staves-demo ebuild repository) into
-# a git repository, and runs init -> add -> lock -> tree on a new project.
+# a git repository, runs init -> add -> lock -> tree on a new project, then
+# builds its image with `staves build` in the test builder (a private dockerd
+# from scripts/ci/services.sh; the builder from scripts/test-builder/build.sh)
+# and runs it with `docker run`.
 #
 #   bash scripts/demo.sh
 #
 # Env: STAVES_DEMO_DIR (default: a new temp dir; kept afterwards so you can
-# look at staves.toml and staves.lock).
+# look at staves.toml and staves.lock). The services stay running afterwards
+# (stop them with scripts/ci/services.sh stop).
 set -euo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$TOP"
 step() { printf '\n==> %s\n' "$*"; }
+
+step "Debian packages, a private dockerd, the test builder image"
+bash scripts/ci/deps.sh
+# shellcheck disable=SC1090
+. "$(bash scripts/ci/services.sh start)"
+BUILDER=$(bash scripts/test-builder/build.sh)
+echo "builder: $BUILDER"
 
 step "build staves"
 need=()
@@ -42,6 +53,9 @@ cd "$D/hello-image"
 # Point the starter manifest at the demo repository instead of ::gentoo.
 sed -i -e "s|https://github.com/gentoo-mirror/gentoo.git|file://$D/repo|" \
 	-e 's|^name = "gentoo"|name = "staves-demo"|' -e 's|^branch = "stable"|branch = "main"|' staves.toml
+# ... and build with the test builder image instead of a registry builder.
+sed -i -e "s|^name = \"x86_64-glibc\"|image = \"$BUILDER\"|" -e '/^version = "^0.1"/d' staves.toml
+sed -i -e 's|^# command = \["/bin/bash"\]|command = ["/usr/bin/hello"]|' staves.toml
 
 step "staves add app-misc/hello app-shells/bash --use -nls"
 "$STAVES" add app-misc/hello
@@ -53,6 +67,15 @@ step "staves lock --locked (nothing to change)"
 step "staves tree"
 "$STAVES" tree
 "$STAVES" tree --invert sys-libs/ncurses
+
+step "staves build latest"
+"$STAVES" build latest
+
+step "docker run --rm hello-image:latest"
+docker run --rm hello-image:latest
+
+step "staves build latest again (unchanged: no container, same digest)"
+"$STAVES" build latest
 
 step "result"
 cat staves.toml
