@@ -175,3 +175,81 @@ fn unreachable_registry_names_the_registry() {
         "{text}"
     );
 }
+
+/// The engine pulls and runs what Staves pushed (OCI manifest, gzip layer).
+/// Gzip because Debian's Docker 20.10.24 has no zstd decompressor at all:
+/// pulling, loading or importing a zstd layer fails with "archive/tar:
+/// invalid tar header" (checked with a CLI-made `tar | zstd` too).
+#[test]
+fn docker_pulls_and_runs_a_pushed_image() {
+    let docker_host = std::env::var("DOCKER_HOST").unwrap_or_default();
+    require!(
+        !docker_host.is_empty(),
+        "DOCKER_HOST is not set (run scripts/ci/services.sh start and source its env file)"
+    );
+    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
+        .into_iter()
+        .find(|p| Path::new(p).is_file());
+    require!(
+        busybox.is_some(),
+        "no static busybox (apt-get install busybox-static)"
+    );
+    let registry = TestRegistry::anonymous();
+    require!(registry.is_ok(), "{}", registry.err().unwrap_or_default());
+    let registry = registry.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    fs::create_dir_all(root.join("bin")).unwrap();
+    fs::copy(busybox.unwrap(), root.join("bin/busybox")).unwrap();
+    std::os::unix::fs::symlink("busybox", root.join("bin/sh")).unwrap();
+    let store = BlobStore::open(dir.path().join("blobs")).unwrap();
+    let layer = build_layer(
+        &root,
+        &store,
+        &LayerOptions {
+            epoch: EPOCH,
+            compression: Compression::Gzip { level: 6 },
+        },
+    )
+    .unwrap();
+    let spec = ImageSpec {
+        architecture: "amd64".into(),
+        epoch: EPOCH,
+        runtime: RuntimeConfig {
+            entrypoint: Some(vec!["/bin/sh".into(), "-c".into()]),
+            cmd: Some(vec!["echo pulled-ok".into()]),
+            ..RuntimeConfig::default()
+        },
+        ..ImageSpec::default()
+    };
+    let image = assemble(&store, &spec, &[layer]).unwrap();
+    let r = reference(&registry, "staves/pull-test", "gzip");
+    push(&image, &store, &r, &PushOptions::default()).unwrap();
+    let name = r.familiar();
+    let docker = |args: &[&str]| {
+        std::process::Command::new("docker")
+            .args(args)
+            .output()
+            .expect("docker CLI")
+    };
+    let _ = docker(&["rmi", "-f", &name]);
+    let pull = docker(&["pull", "-q", &name]);
+    assert!(
+        pull.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pull.stderr)
+    );
+    let run = docker(&["run", "--rm", "--network", "none", &name]);
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout),
+        "pulled-ok\n",
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let id = docker(&["image", "inspect", "--format", "{{.Id}}", &name]);
+    assert_eq!(
+        String::from_utf8_lossy(&id.stdout).trim(),
+        image.id().to_string()
+    );
+    let _ = docker(&["rmi", "-f", &name]);
+}

@@ -8,7 +8,8 @@
 //! outputs too (Docker ≥ 25's own `docker save` writes this very shape).
 //! `manifest.json`'s `Config` and `Layers` point at `blobs/sha256/<hex>`;
 //! `docker load` detects gzip itself. It does **not** read zstd layers on
-//! Docker 20.10 (measured: "archive/tar: invalid tar header"), so archives
+//! Docker 20.10, neither here nor when pulling (measured: "archive/tar:
+//! invalid tar header"), so archives
 //! meant for loading into an engine should be built with
 //! [`Compression::None`](super::Compression::None) (fastest; local loads
 //! need no compression) or gzip. The image ID engines show is the config

@@ -29,6 +29,7 @@ pub enum PushError {
         code.as_ref().map(|c| format!(" {c}")).unwrap_or_default(),
         if message.is_empty() { String::new() } else { format!(": {message}") }
     )]
+    // Boxed strings keep the error (and callers' error enums) small.
     Status {
         /// Registry host.
         registry: String,
@@ -39,9 +40,9 @@ pub enum PushError {
         /// HTTP status code.
         status: u16,
         /// The first distribution error code (`BLOB_UNKNOWN`, `DENIED`, …).
-        code: Option<String>,
+        code: Option<Box<str>>,
         /// The error message(s) the registry gave.
-        message: String,
+        message: Box<str>,
     },
     /// Authentication was rejected.
     #[error(
@@ -162,7 +163,9 @@ pub(crate) fn error_from_response(
     let body = response.bytes().map(|b| b.to_vec()).unwrap_or_default();
     let (code, message) = match serde_json::from_slice::<ErrorBody>(&body) {
         Ok(parsed) if !parsed.errors.is_empty() => (
-            Some(parsed.errors[0].code.clone()).filter(|c| !c.is_empty()),
+            Some(parsed.errors[0].code.as_str())
+                .filter(|c| !c.is_empty())
+                .map(Box::from),
             parsed
                 .errors
                 .iter()
@@ -202,6 +205,6 @@ pub(crate) fn error_from_response(
         action: action.to_owned(),
         status,
         code,
-        message,
+        message: message.into_boxed_str(),
     }
 }
