@@ -264,7 +264,8 @@ pub enum EmergeEvent {
         /// Whether it comes from the binary-package cache.
         binary: bool,
     },
-    /// `!!! ERROR: cat/pkg-ver::repo failed (compile phase):`.
+    /// `!!! ERROR: cat/pkg-ver::repo failed (compile phase):` (or
+    /// ` * ERROR: …` as in build logs).
     Failed {
         /// `cat/pkg-ver::repo`.
         package: String,
@@ -296,7 +297,10 @@ pub fn emerge_event(line: &str) -> Option<EmergeEvent> {
             binary,
         });
     }
-    if let Some(rest) = line.strip_prefix("!!! ERROR: ") {
+    let error = line
+        .strip_prefix("!!! ERROR: ")
+        .or_else(|| line.trim_start().strip_prefix("* ERROR: "));
+    if let Some(rest) = error {
         let (package, rest) = rest.split_once(" failed (")?;
         let phase = rest.split_once(" phase")?.0;
         return Some(EmergeEvent::Failed {
@@ -450,6 +454,13 @@ Total: 5 packages (5 new), Size of downloads: 0 KiB
             ),
             Some(EmergeEvent::BuildLog {
                 path: "/var/tmp/portage/app-misc/broken-1.0/temp/build.log".into()
+            })
+        );
+        assert_eq!(
+            emerge_event(" * ERROR: app-misc/broken-1.0::staves-demo failed (compile phase):"),
+            Some(EmergeEvent::Failed {
+                package: "app-misc/broken-1.0::staves-demo".into(),
+                phase: "compile".into()
             })
         );
         assert_eq!(emerge_event(">>> Installing (1 of 2) x/y-1::r"), None);

@@ -15,8 +15,9 @@
 //!    per commit; local repositories are mounted as they are, and their
 //!    builds are never cached), `/etc/portage` is generated
 //!    ([`crate::builder::portage_config`]), `emerge --pretend` must agree
-//!    with the lock, and the real emerge installs the locked image packages
-//!    (`--root=/staves/root`, binary packages from and into the cache);
+//!    with the lock, and the real emerge installs the requested packages at
+//!    their locked versions with their dependencies (`--root=/staves/root`,
+//!    binary packages from and into the cache);
 //! 5. `/staves/root` is streamed out, cleaned (see the `rootfs` module) and
 //!    turned into one layer; config and manifest are canonical JSON with
 //!    `created` and the mtimes at `SOURCE_DATE_EPOCH` (default: the newest
@@ -275,10 +276,21 @@ pub fn build(
         epoch,
         compression: COMPRESSION,
     };
+    // The requested packages (and the implicit ones), pinned to their locked
+    // versions; Portage pulls in their dependencies itself, so a locked
+    // package it would not install shows up as a difference.
+    let requested: std::collections::BTreeSet<String> = manifest
+        .packages
+        .iter()
+        .map(|p| p.get_ref().as_str())
+        .chain(workspace::IMPLICIT_TARGETS.iter().copied())
+        .filter_map(|a| crate::gentoo::Atom::parse(a).ok())
+        .map(|a| a.name.to_string())
+        .collect();
     let targets: Vec<String> = lock
         .packages
         .iter()
-        .filter(|p| p.role.in_image())
+        .filter(|p| p.role.in_image() && requested.contains(&p.name))
         .map(|p| format!("={}::{}", p.cpv(), p.repository))
         .collect();
     let key = sha256_hex(&[

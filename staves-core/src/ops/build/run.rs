@@ -33,7 +33,7 @@ pub(crate) struct BuildRun<'a> {
     /// The generated `etc/portage`.
     pub(crate) config_dir: PathBuf,
     pub(crate) binpkgs: PathBuf,
-    /// `=cat/pkg-ver::repo` of every locked image package.
+    /// `=cat/pkg-ver::repo` of the requested image packages.
     pub(crate) targets: Vec<String>,
     /// Atoms kept out of the binary-package cache (`--usepkg-exclude`).
     pub(crate) no_cache: Vec<String>,
@@ -165,10 +165,17 @@ impl BuildRun<'_> {
             }
         })?;
         if !outcome.success() {
-            let log_tail = log_path
+            let log_tail: Vec<String> = log_path
                 .as_deref()
                 .and_then(|p| read_log_tail(&container, p))
                 .unwrap_or_else(|| tail.into_iter().collect());
+            // With --quiet-build the phase is only in the build log.
+            if failed.is_none() {
+                failed = log_tail.iter().find_map(|l| match emerge_event(l) {
+                    Some(EmergeEvent::Failed { package, phase }) => Some((package, phase)),
+                    _ => None,
+                });
+            }
             let (package, phase) = match failed {
                 Some((package, phase)) => (package, Some(phase)),
                 None => (format!("emerge (exit status {})", outcome.exit_code), None),
