@@ -319,13 +319,12 @@ pub fn build(
                 let dir = match (&snapshot.commit, &spec.location) {
                     (Some(commit), _) => {
                         let dir = cache.export_path(&spec.name, commit)?;
-                        if !dir.is_dir() {
-                            if let Err(e) = crate::sources::export(snapshot, &dir) {
-                                // A concurrent build may have exported it first.
-                                if !dir.is_dir() {
-                                    return Err(super::Error::from(e).into());
-                                }
-                            }
+                        if !dir.is_dir()
+                            && let Err(e) = crate::sources::export(snapshot, &dir)
+                            // A concurrent build may have exported it first.
+                            && !dir.is_dir()
+                        {
+                            return Err(super::Error::from(e).into());
                         }
                         dir
                     }
