@@ -38,5 +38,5 @@ pub use layout::LayoutConf;
 pub use md5cache::CacheEntry;
 pub use name::{Category, Cpv, PackageName};
 pub use profile::{ProfileDesc, ProfileError, ProfileStack};
-pub use version::Version;
 pub use tree::{DirEntry, EntryKind, MemFiles, RepoFiles};
+pub use version::Version;
