@@ -5,7 +5,8 @@
 //!    done by native Rust in the same process.
 //!
 //! `cargo bench -p staves-core --bench plugins` (needs `rustup target add
-//! wasm32-wasip1`; set `STAVES_BENCH_FILES` to change the tree size).
+//! wasm32-wasip1`; `STAVES_BENCH_FILES` sets the tree size, default 50000,
+//! and `STAVES_BENCH_ROUNDS` the strip-docs rounds, default 3).
 
 #[path = "../tests/plugin_support/mod.rs"]
 mod plugin_support;
@@ -61,19 +62,17 @@ fn generate(root: &Path, files: usize) {
 
 /// What strip-docs does with its default config, natively.
 fn native_strip(root: &Path) -> (u64, u64) {
-    fn remove(path: &Path, stats: &mut (u64, u64)) {
+    fn count(path: &Path, stats: &mut (u64, u64)) {
         for entry in fs::read_dir(path).unwrap() {
             let entry = entry.unwrap();
             let meta = entry.metadata().unwrap();
             stats.0 += 1;
             if meta.is_dir() {
-                remove(&entry.path(), stats);
+                count(&entry.path(), stats);
             } else {
                 stats.1 += meta.len();
             }
         }
-        fs::remove_dir_all(path).unwrap();
-        stats.0 += 1;
     }
     let mut stats = (0, 0);
     let mut targets = vec![
@@ -90,7 +89,9 @@ fn native_strip(root: &Path) -> (u64, u64) {
     targets.extend(locales);
     for target in targets {
         if target.exists() {
-            remove(&target, &mut stats);
+            count(&target, &mut stats);
+            fs::remove_dir_all(&target).unwrap();
+            stats.0 += 1;
         }
     }
     stats
@@ -160,7 +161,11 @@ fn main() {
     ));
     let host = PluginHost::new(&cache).unwrap();
     let (mut wasm, mut native, mut index) = (Vec::new(), Vec::new(), Vec::new());
-    for round in 0..3 {
+    let rounds: usize = std::env::var("STAVES_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
+    for round in 0..rounds {
         let root = dir.path().join(format!("wasm-{round}"));
         generate(&root, files);
         let started = Instant::now();

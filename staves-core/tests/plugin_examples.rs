@@ -18,7 +18,7 @@ fn strip_docs_removes_docs_and_foreign_locales() {
     let (root, out) = (dir.path().join("root"), dir.path().join("out"));
     fs::create_dir_all(&out).unwrap();
     gentoo_root(&root);
-    let host = PluginHost::new(&dir.path().join("cache")).unwrap();
+    let host = PluginHost::new(&plugin_support::shared_cache()).unwrap();
     let outcome = host.run(&plugin, &root, &out, &request()).unwrap();
     for gone in [
         "usr/share/man",
@@ -57,7 +57,7 @@ fn sbom_writes_spdx_with_use_slot_and_commit() {
     let (root, out) = (dir.path().join("root"), dir.path().join("out"));
     fs::create_dir_all(&out).unwrap();
     gentoo_root(&root);
-    let host = PluginHost::new(&dir.path().join("cache")).unwrap();
+    let host = PluginHost::new(&plugin_support::shared_cache()).unwrap();
     let outcome = host.run(&plugin, &root, &out, &request()).unwrap();
     assert_eq!(outcome.artifacts.len(), 1);
     let artifact = &outcome.artifacts[0];
@@ -92,7 +92,7 @@ fn labels_patch_the_image_config() {
     let (root, out) = (dir.path().join("root"), dir.path().join("out"));
     fs::create_dir_all(&root).unwrap();
     fs::create_dir_all(&out).unwrap();
-    let host = PluginHost::new(&dir.path().join("cache")).unwrap();
+    let host = PluginHost::new(&plugin_support::shared_cache()).unwrap();
     let outcome = host.run(&plugin, &root, &out, &request()).unwrap();
     let labels = &outcome.image.labels;
     assert_eq!(
@@ -128,7 +128,13 @@ fn plugins_in_order_give_the_same_result_every_time() {
         let (root, out) = (dir.path().join("root"), dir.path().join("out"));
         fs::create_dir_all(&out).unwrap();
         gentoo_root(&root);
-        let host = PluginHost::new(&dir.path().join(format!("cache{n}"))).unwrap();
+        // The first run may load compiled code from the shared cache, the
+        // second compiles afresh: both must agree.
+        let cache = match n {
+            1 => plugin_support::shared_cache(),
+            _ => dir.path().join("cache"),
+        };
+        let host = PluginHost::new(&cache).unwrap();
         let mut request = request();
         let mut results = Vec::new();
         for plugin in [&sbom, &strip, &labels] {

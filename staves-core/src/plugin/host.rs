@@ -77,8 +77,10 @@ impl PluginHost {
             std::thread::Builder::new()
                 .name("staves-plugin-epoch".into())
                 .spawn(move || {
+                    // Parked rather than slept, so that dropping the host
+                    // (which unparks it) does not wait for a tick.
                     while !stop.load(Ordering::Relaxed) {
-                        std::thread::sleep(TICK);
+                        std::thread::park_timeout(TICK);
                         engine.increment_epoch();
                     }
                 })
@@ -294,6 +296,7 @@ impl Drop for PluginHost {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(ticker) = self.ticker.take() {
+            ticker.thread().unpark();
             let _ = ticker.join();
         }
     }

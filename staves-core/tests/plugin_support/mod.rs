@@ -94,6 +94,12 @@ pub(crate) fn wasm(name: &str) -> Option<PathBuf> {
     }
 }
 
+/// A compile cache shared by the tests (under Cargo's target tmp dir), so
+/// each plugin is compiled once, not once per test.
+pub(crate) fn shared_cache() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("plugin-cache")
+}
+
 /// A spec for a built plugin with default limits.
 pub(crate) fn spec(name: &str, config: serde_json::Value) -> Option<PluginSpec> {
     let wasm_path = wasm(name)?;
