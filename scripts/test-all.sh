@@ -18,6 +18,9 @@ started=$(date +%s)
 step "Debian packages"
 bash scripts/ci/deps.sh
 
+step "the wasm32-wasip1 target (example and sandbox-test plugins)"
+rustup target add wasm32-wasip1
+
 step "Portage from PyPI (the oracle)"
 STAVES_PORTAGE_VENV=$(bash scripts/ensure-portage.sh)
 export STAVES_PORTAGE_VENV

@@ -87,9 +87,12 @@ const WORDS: &[&str] = &[
     "fi",
 ];
 
+/// One measured pipeline: its median wall time and output size.
+type Measure<'a> = dyn Fn() -> Result<(Duration, u64), Box<dyn std::error::Error>> + 'a;
+
 /// Writes the synthetic tree; returns (files, bytes).
 fn generate(root: &Path, files: usize) -> io::Result<(usize, u64)> {
-    let mut rng = Rng(0x57a7_e5_2024);
+    let mut rng = Rng(0x0057_a7e5_2024);
     let (mu, sigma) = ((2048f64).ln(), 1.16);
     let mut total = 0u64;
     let dirs = (files / 100).max(1);
@@ -108,7 +111,11 @@ fn generate(root: &Path, files: usize) -> io::Result<(usize, u64)> {
             while buf.len() < size {
                 let w = WORDS[(rng.next() % WORDS.len() as u64) as usize];
                 buf.extend_from_slice(w.as_bytes());
-                buf.push(if rng.next() % 12 == 0 { b'\n' } else { b' ' });
+                buf.push(if rng.next().is_multiple_of(12) {
+                    b'\n'
+                } else {
+                    b' '
+                });
             }
         }
         buf.truncate(size);
@@ -235,10 +242,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok((median(times), size))
     };
 
-    let cases: [(
-        &str,
-        Box<dyn Fn() -> Result<(Duration, u64), Box<dyn std::error::Error>>>,
-    ); 7] = [
+    let cases: [(&str, Box<Measure<'_>>); 7] = [
         (
             "staves build_layer, none (tar+sha256)",
             Box::new(|| staves(Compression::None)),
