@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use clap::Args;
-use staves_core::ops::lock::{self, LockOptions};
+use staves_core::ops::lock::{self, LockOptions, LockOutcome};
 
 use super::{StatusReporter, print_changes, print_lock_summary};
 use crate::cli::GlobalArgs;
@@ -21,13 +21,22 @@ pub(crate) fn execute(
     global: &GlobalArgs,
     printer: &Printer,
 ) -> Result<(), CliError> {
+    relock(global, printer, false, |_| ())
+}
+
+/// Locks (moving the repositories first when `update`), lets `before`
+/// print what is specific to the command, then prints the changes and the
+/// summary line. Shared by `staves lock` and `staves update`.
+pub(crate) fn relock(
+    global: &GlobalArgs,
+    printer: &Printer,
+    update: bool,
+    before: impl FnOnce(&LockOutcome),
+) -> Result<(), CliError> {
     let started = Instant::now();
     let ctx = context::project(global)?;
-    let outcome = lock::lock(
-        &ctx,
-        &LockOptions { update: false },
-        &StatusReporter { printer },
-    )?;
+    let outcome = lock::lock(&ctx, &LockOptions { update }, &StatusReporter { printer })?;
+    before(&outcome);
     print_changes(printer, &outcome);
     print_lock_summary(printer, &outcome, started);
     Ok(())
