@@ -319,6 +319,7 @@ fn request(remote: &Remote, cache: &Path, target: &str) -> Res<ResolveRequest> {
         make_conf: BTreeMap::new(),
         package_settings: Vec::new(),
         targets: vec![Atom::parse(target)?, Atom::parse("virtual/libc")?],
+        preferred: BTreeMap::new(),
     })
 }
 

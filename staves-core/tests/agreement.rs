@@ -210,6 +210,7 @@ fn request_for(case: &Case) -> Result<ResolveRequest, String> {
         make_conf: case.make_conf.clone(),
         package_settings,
         targets,
+        preferred: BTreeMap::new(),
     })
 }
 

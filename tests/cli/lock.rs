@@ -300,3 +300,67 @@ fn tree_shows_the_graph_and_why() {
     ----- stderr -----
     ");
 }
+
+/// Copies a package version (ebuild and md5-cache entry) to a new version in
+/// the demo repository's working tree.
+fn bump(ctx: &TestContext, cat_pn: &str, from: &str, to: &str) {
+    let (cat, pn) = cat_pn.split_once('/').unwrap();
+    let dir = ctx.repo_dir.join(cat_pn);
+    let ebuild = std::fs::read_to_string(dir.join(format!("{pn}-{from}.ebuild"))).unwrap();
+    std::fs::write(dir.join(format!("{pn}-{to}.ebuild")), ebuild).unwrap();
+    let cache_dir = ctx.repo_dir.join("metadata/md5-cache").join(cat);
+    let entry = std::fs::read_to_string(cache_dir.join(format!("{pn}-{from}"))).unwrap();
+    std::fs::write(cache_dir.join(format!("{pn}-{to}")), entry).unwrap();
+}
+
+#[test]
+fn update_of_one_package_keeps_the_others() {
+    let ctx = TestContext::new();
+    ctx.write_manifest(&ctx.demo_manifest("[\"app-misc/hello\"]"));
+    assert!(ctx.staves().arg("lock").status().unwrap().success());
+    bump(&ctx, "app-misc/hello", "2.0", "2.1");
+    bump(&ctx, "sys-apps/busybox", "1.36.1", "1.37.0");
+    ctx.commit_repo("hello 2.1, busybox 1.37.0");
+    staves_snapshot!(ctx, ctx.staves().args(["update", "app-misc/hello"]), @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+
+    ----- stderr -----
+          Pinned staves-demo at d037046a78cc
+        Updating app-misc/hello 2.0 -> 2.1
+          Locked 10 packages (8 in the image, 2 for the builder only) in [TIME]
+    ");
+    let lock = ctx.read("staves.lock");
+    assert!(
+        lock.contains("name = \"app-misc/hello\"\nversion = \"2.1\""),
+        "{lock}"
+    );
+    assert!(
+        lock.contains("name = \"sys-apps/busybox\"\nversion = \"1.36.1\""),
+        "{lock}"
+    );
+    staves_snapshot!(ctx, ctx.staves().args(["update", "app-misc/nope"]), @"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: package `app-misc/nope` is not in `[SANDBOX]/project/staves.lock`
+    help: `staves tree` lists the locked packages; `staves update` without arguments moves every one
+    ");
+    staves_snapshot!(ctx, ctx.staves().arg("update"), @"
+    success: true
+    exit_code: 0
+    ----- stdout -----
+
+    ----- stderr -----
+          Pinned staves-demo at d037046a78cc
+        Updating sys-apps/busybox 1.36.1 -> 1.37.0
+          Locked 10 packages (8 in the image, 2 for the builder only) in [TIME]
+    ");
+    assert!(
+        ctx.read("staves.lock")
+            .contains("name = \"sys-apps/busybox\"\nversion = \"1.37.0\"")
+    );
+}

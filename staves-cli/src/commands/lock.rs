@@ -21,21 +21,21 @@ pub(crate) fn execute(
     global: &GlobalArgs,
     printer: &Printer,
 ) -> Result<(), CliError> {
-    relock(global, printer, false, |_| ())
+    relock(global, printer, LockOptions::default(), |_| ())
 }
 
-/// Locks (moving the repositories first when `update`), lets `before`
+/// Locks (moving the repositories first when `options.update`), lets `before`
 /// print what is specific to the command, then prints the changes and the
 /// summary line. Shared by `staves lock` and `staves update`.
 pub(crate) fn relock(
     global: &GlobalArgs,
     printer: &Printer,
-    update: bool,
+    options: LockOptions,
     before: impl FnOnce(&LockOutcome),
 ) -> Result<(), CliError> {
     let started = Instant::now();
     let ctx = context::project(global)?;
-    let outcome = lock::lock(&ctx, &LockOptions { update }, &StatusReporter { printer })?;
+    let outcome = lock::lock(&ctx, &options, &StatusReporter { printer })?;
     before(&outcome);
     print_changes(printer, &outcome);
     print_lock_summary(printer, &outcome, started);

@@ -3,6 +3,8 @@
 
 use clap::Args;
 
+use staves_core::ops::lock::LockOptions;
+
 use super::lock::relock;
 use crate::cli::GlobalArgs;
 use crate::error::CliError;
@@ -10,15 +12,24 @@ use crate::printer::Printer;
 
 /// Arguments of `staves update`.
 #[derive(Debug, Args)]
-pub(crate) struct UpdateArgs {}
+pub(crate) struct UpdateArgs {
+    /// Only these packages (`category/name`) may change version; every
+    /// other package keeps its locked version while it still fits.
+    #[arg(value_name = "ATOM")]
+    pub(crate) packages: Vec<String>,
+}
 
 /// Fetches the newest commits and relocks.
 pub(crate) fn execute(
-    _args: &UpdateArgs,
+    args: &UpdateArgs,
     global: &GlobalArgs,
     printer: &Printer,
 ) -> Result<(), CliError> {
-    relock(global, printer, true, |outcome| {
+    let options = LockOptions {
+        update: true,
+        only: args.packages.clone(),
+    };
+    relock(global, printer, options, |outcome| {
         for repo in &outcome.lock.repositories {
             if let Some(commit) = &repo.commit {
                 printer.status(

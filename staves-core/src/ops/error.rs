@@ -88,6 +88,14 @@ pub enum Error {
         /// The manifest.
         path: PathBuf,
     },
+    /// `staves update ATOM` of a package that is not locked.
+    #[error("package `{name}` is not in `{}`", .path.display())]
+    NotLocked {
+        /// The package asked for.
+        name: String,
+        /// The lock file.
+        path: PathBuf,
+    },
     /// The manifest has no repository to resolve against.
     #[error("`{}` has no [[repositories]]; staves needs at least one ebuild repository", .path.display())]
     NoRepositories {
@@ -145,6 +153,9 @@ impl Error {
                 candidates.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
             )],
             Error::NotInManifest { .. } => vec!["`staves tree` lists what the manifest asks for".into()],
+            Error::NotLocked { .. } => vec![
+                "`staves tree` lists the locked packages; `staves update` without arguments moves every one".into(),
+            ],
             Error::NoRepositories { .. } => vec![
                 "add one, e.g.\n[[repositories]]\nname = \"gentoo\"\ntype = \"git\"\nuri = \"https://github.com/gentoo-mirror/gentoo.git\"\nbranch = \"stable\"".into(),
             ],

@@ -3,6 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::gentoo::atom::Atom;
+use crate::gentoo::name::PackageName;
+use crate::gentoo::version::Version;
+
 use crate::lockfile::{self, Lockfile};
 use crate::manifest::Manifest;
 use crate::resolve::Resolution;
@@ -18,6 +22,10 @@ pub struct LockOptions {
     /// Move every repository to the newest commit of its branch/tag
     /// (`staves update`) instead of keeping the commits the lock pins.
     pub update: bool,
+    /// With `update`: only these packages (`category/name`) may change
+    /// version; every other package keeps its locked version while it still
+    /// fits (`staves update ATOM...`). Empty: everything may move.
+    pub only: Vec<String>,
 }
 
 /// One line of the change summary.
@@ -74,7 +82,8 @@ pub fn lock(
     reporter: &dyn Reporter,
 ) -> Result<LockOutcome, Error> {
     let loaded = workspace::load_manifest(&ctx.manifest_path)?;
-    relock(ctx, &loaded.manifest, options.update, reporter)
+    let (outcome, text) = prepare_opts(ctx, &loaded.manifest, options, reporter)?;
+    write_lock(ctx, outcome, text)
 }
 
 /// Resolves `manifest` (possibly edited, not yet written) and writes the lock.
@@ -85,6 +94,15 @@ pub(crate) fn relock(
     reporter: &dyn Reporter,
 ) -> Result<LockOutcome, Error> {
     let (outcome, text) = prepare(ctx, manifest, update, reporter)?;
+    write_lock(ctx, outcome, text)
+}
+
+/// Writes the lock text [`prepare`] returned, when there is one.
+fn write_lock(
+    ctx: &Context,
+    outcome: LockOutcome,
+    text: Option<String>,
+) -> Result<LockOutcome, Error> {
     if let Some(text) = text {
         let path = ctx.lock_path();
         write_atomic(&path, text.as_bytes()).map_err(|e| Error::io("write", &path, e))?;
@@ -104,6 +122,21 @@ pub(crate) fn prepare(
     update: bool,
     reporter: &dyn Reporter,
 ) -> Result<(LockOutcome, Option<String>), Error> {
+    let options = LockOptions {
+        update,
+        only: Vec::new(),
+    };
+    prepare_opts(ctx, manifest, &options, reporter)
+}
+
+/// [`prepare`] with every [`LockOptions`].
+fn prepare_opts(
+    ctx: &Context,
+    manifest: &Manifest,
+    options: &LockOptions,
+    reporter: &dyn Reporter,
+) -> Result<(LockOutcome, Option<String>), Error> {
+    let update = options.update;
     let old = workspace::read_lock(&ctx.lock_path())?;
     if ctx.locked && old.is_none() {
         return Err(Error::LockMissing {
@@ -116,7 +149,50 @@ pub(crate) fn prepare(
         Refresh::Pinned
     };
     let repos = workspace::open_repositories(ctx, manifest, old.as_ref(), &refresh, reporter)?;
-    prepare_with(ctx, manifest, &repos, old.as_ref(), reporter)
+    let keep = match &old {
+        Some(old) if update && !options.only.is_empty() => kept_versions(ctx, old, &options.only)?,
+        _ => BTreeMap::new(),
+    };
+    finish(ctx, manifest, &repos, old.as_ref(), &keep, reporter)
+}
+
+/// The locked version of every package except those in `only` (which must
+/// be in the lock).
+fn kept_versions(
+    ctx: &Context,
+    old: &Lockfile,
+    only: &[String],
+) -> Result<BTreeMap<PackageName, Version>, Error> {
+    let mut names = Vec::new();
+    for input in only {
+        let name = match Atom::parse(input) {
+            Ok(atom) => atom.name,
+            Err(_) => input
+                .parse::<PackageName>()
+                .map_err(|e| Error::InvalidAtom {
+                    input: input.clone(),
+                    message: e.message,
+                })?,
+        };
+        if !old.packages.iter().any(|p| p.name == name.to_string()) {
+            return Err(Error::NotLocked {
+                name: name.to_string(),
+                path: ctx.lock_path(),
+            });
+        }
+        names.push(name);
+    }
+    let mut keep = BTreeMap::new();
+    for p in &old.packages {
+        let (Ok(name), Ok(version)) = (p.name.parse::<PackageName>(), p.version.parse::<Version>())
+        else {
+            continue;
+        };
+        if !names.contains(&name) {
+            keep.insert(name, version);
+        }
+    }
+    Ok(keep)
 }
 
 /// [`prepare`] against repositories that are already open.
@@ -127,11 +203,24 @@ pub(crate) fn prepare_with(
     old: Option<&Lockfile>,
     reporter: &dyn Reporter,
 ) -> Result<(LockOutcome, Option<String>), Error> {
+    finish(ctx, manifest, repos, old, &BTreeMap::new(), reporter)
+}
+
+/// Resolves (keeping `keep` versions where they fit), compares with the old
+/// lock and enforces `--locked`.
+fn finish(
+    ctx: &Context,
+    manifest: &Manifest,
+    repos: &[(RepoSpec, Snapshot)],
+    old: Option<&Lockfile>,
+    keep: &BTreeMap<PackageName, Version>,
+    reporter: &dyn Reporter,
+) -> Result<(LockOutcome, Option<String>), Error> {
     let lock_path = ctx.lock_path();
     if ctx.locked && old.is_none() {
         return Err(Error::LockMissing { path: lock_path });
     }
-    let resolution = workspace::resolve_manifest(manifest, repos, reporter)?;
+    let resolution = workspace::resolve_manifest(manifest, repos, keep, reporter)?;
     let new = workspace::to_lockfile(manifest, &ctx.manifest_path, repos, &resolution);
     let text = lockfile::to_toml(&new);
     let old_text = fs_err::read_to_string(&lock_path).ok();

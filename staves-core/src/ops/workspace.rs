@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::gentoo::atom::Atom;
+use crate::gentoo::name::PackageName;
+use crate::gentoo::version::Version;
 use crate::lockfile::{self, LockedPackage, LockedRepository, Lockfile, Role};
 use crate::manifest::{GitRef, Manifest, RepositoryKind};
 use crate::resolve::{self, PackageSettings, RepoInput, Resolution, ResolveRequest};
@@ -178,6 +180,7 @@ pub(crate) const IMPLICIT_TARGETS: &[&str] = &["virtual/libc"];
 pub(crate) fn resolve_request(
     manifest: &Manifest,
     repos: &[(RepoSpec, Snapshot)],
+    keep: &BTreeMap<PackageName, Version>,
 ) -> Result<ResolveRequest, Error> {
     let parse = |text: &str| {
         Atom::parse(text).map_err(|e| Error::InvalidAtom {
@@ -222,6 +225,7 @@ pub(crate) fn resolve_request(
         make_conf: manifest.env.vars.clone(),
         package_settings,
         targets,
+        preferred: keep.clone(),
     })
 }
 
@@ -303,9 +307,10 @@ pub(crate) fn to_lockfile(
 pub(crate) fn resolve_manifest(
     manifest: &Manifest,
     repos: &[(RepoSpec, Snapshot)],
+    keep: &BTreeMap<PackageName, Version>,
     reporter: &dyn Reporter,
 ) -> Result<Resolution, Error> {
-    let request = resolve_request(manifest, repos)?;
+    let request = resolve_request(manifest, repos, keep)?;
     reporter.resolving();
     Ok(resolve::resolve(&request)?)
 }

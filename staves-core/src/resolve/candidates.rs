@@ -2,10 +2,11 @@
 //! configuration and (lazily) its evaluated dependencies. Built once per
 //! package name and shared by every backtracking attempt.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use crate::gentoo::name::{Cpv, PackageName};
+use crate::gentoo::version::Version;
 
 use super::config::{Config, MaskSource, PkgRef, UseState};
 use super::deps::Dep;
@@ -129,14 +130,20 @@ pub(crate) struct PkgData {
 pub(crate) struct Universe<'a> {
     pub(crate) index: &'a PackageIndex,
     pub(crate) config: &'a Config,
+    preferred: &'a BTreeMap<PackageName, Version>,
     cache: Mutex<HashMap<PackageName, Arc<PkgData>>>,
 }
 
 impl<'a> Universe<'a> {
-    pub(crate) fn new(index: &'a PackageIndex, config: &'a Config) -> Self {
+    pub(crate) fn new(
+        index: &'a PackageIndex,
+        config: &'a Config,
+        preferred: &'a BTreeMap<PackageName, Version>,
+    ) -> Self {
         Self {
             index,
             config,
+            preferred,
             cache: Mutex::new(HashMap::new()),
         }
     }
@@ -163,6 +170,13 @@ impl<'a> Universe<'a> {
         }
         // Best first: highest version, then highest-priority repository.
         cands.sort_by(|a, b| b.cpv.version.cmp(&a.cpv.version).then(b.repo.cmp(&a.repo)));
+        // A preferred (locked) version goes first; the rest keep their order.
+        if let Some(keep) = self.preferred.get(name)
+            && let Some(i) = cands.iter().position(|c| &c.cpv.version == keep)
+        {
+            let kept = cands.remove(i);
+            cands.insert(0, kept);
+        }
         let data = Arc::new(PkgData {
             name: name.clone(),
             cands,

@@ -68,7 +68,8 @@ use std::sync::Arc;
 
 use crate::gentoo::RepoFiles;
 use crate::gentoo::atom::Atom;
-use crate::gentoo::name::Cpv;
+use crate::gentoo::name::{Cpv, PackageName};
+use crate::gentoo::version::Version;
 
 pub use error::{Chain, ChainLink, ResolveError};
 pub use index::PackageIndex;
@@ -127,6 +128,11 @@ pub struct ResolveRequest {
     pub package_settings: Vec<PackageSettings>,
     /// What goes into the image.
     pub targets: Vec<Atom>,
+    /// Versions to keep when they still fit (the versions an existing lock
+    /// pins, for `staves update ATOM...`): such a version is tried before
+    /// any other candidate of its package, like Cargo keeps locked
+    /// versions. Empty for a fresh resolution.
+    pub preferred: BTreeMap<PackageName, Version>,
 }
 
 /// Which root a package is installed into.
@@ -225,7 +231,7 @@ pub struct Resolution {
 pub fn resolve(req: &ResolveRequest) -> Result<Resolution, ResolveError> {
     let index = PackageIndex::new(&req.repos)?;
     let config = Config::load(&index, req)?;
-    let uni = Universe::new(&index, &config);
+    let uni = Universe::new(&index, &config, &req.preferred);
     let mut masks: BTreeSet<Mask> = BTreeSet::new();
     let mut attempt = 0;
     loop {

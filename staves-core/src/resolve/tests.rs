@@ -106,6 +106,7 @@ impl Req {
             make_conf: BTreeMap::new(),
             package_settings: Vec::new(),
             targets: targets.iter().map(|t| atom(t)).collect(),
+            preferred: BTreeMap::new(),
         })
     }
 
