@@ -56,12 +56,14 @@ pub fn grab_words(text: &str) -> Vec<(usize, Vec<String>)> {
 /// An I/O failure of `files`.
 pub fn read_lines(files: &dyn RepoFiles, path: &str, allow_dirs: bool) -> io::Result<Vec<Line>> {
     let mut out = Vec::new();
-    if let Some(bytes) = files.read(path)? {
-        push_file(&mut out, path, &bytes);
-        return Ok(out);
-    }
-    if allow_dirs {
-        read_dir_recursive(files, path, &mut out, 0)?;
+    for (file, text) in read_texts(files, path, allow_dirs)? {
+        for (line, words) in grab_words(&text) {
+            out.push(Line {
+                file: file.clone(),
+                line,
+                words,
+            });
+        }
     }
     Ok(out)
 }
@@ -69,50 +71,6 @@ pub fn read_lines(files: &dyn RepoFiles, path: &str, allow_dirs: bool) -> io::Re
 /// Whether a directory entry takes part in a recursive read.
 fn wanted(name: &str) -> bool {
     !name.starts_with('.') && !name.ends_with('~')
-}
-
-fn read_dir_recursive(
-    files: &dyn RepoFiles,
-    dir: &str,
-    out: &mut Vec<Line>,
-    depth: usize,
-) -> io::Result<()> {
-    // Symlink loops cannot happen through RepoFiles (symlinks are not
-    // followed), but keep a bound anyway.
-    if depth > 32 {
-        return Ok(());
-    }
-    let Some(entries) = files.list(dir)? else {
-        return Ok(());
-    };
-    let mut entries = entries;
-    entries.sort_by(|a, b| a.name.cmp(&b.name));
-    for e in entries {
-        if !wanted(&e.name) {
-            continue;
-        }
-        let child = format!("{dir}/{}", e.name);
-        match e.kind {
-            EntryKind::Dir => read_dir_recursive(files, &child, out, depth + 1)?,
-            EntryKind::File | EntryKind::Symlink => {
-                if let Some(bytes) = files.read(&child)? {
-                    push_file(out, &child, &bytes);
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-fn push_file(out: &mut Vec<Line>, path: &str, bytes: &[u8]) {
-    let text = String::from_utf8_lossy(bytes);
-    for (line, words) in grab_words(&text) {
-        out.push(Line {
-            file: path.to_owned(),
-            line,
-            words,
-        });
-    }
 }
 
 /// Reads every file making up a (possibly directory-form) config file such
@@ -146,6 +104,8 @@ fn collect_texts(
     out: &mut Vec<(String, String)>,
     depth: usize,
 ) -> io::Result<()> {
+    // Symlink loops cannot happen through RepoFiles (symlinks are not
+    // followed), but keep a bound anyway.
     if depth > 32 {
         return Ok(());
     }
