@@ -83,20 +83,18 @@ pub fn add(
         .collect::<Vec<_>>()
         .join(", ");
 
-    let mut doc = StavesTomlMut::parse(&loaded.text).map_err(|e| edit_error(e, &loaded.text))?;
+    let mut doc = StavesTomlMut::parse(&loaded.text).map_err(edit_error)?;
     let mut added = Vec::new();
     for input in &options.atoms {
         let (atom_text, name) = qualify(input, &index, &repo_names)?;
-        let edit = doc
-            .add_package(&atom_text)
-            .map_err(|e| edit_error(e, &loaded.text))?;
+        let edit = doc.add_package(&atom_text).map_err(edit_error)?;
         doc.set_package_config(
             &name.to_string(),
             &options.use_flags,
             &options.keywords,
             &options.env,
         )
-        .map_err(|e| edit_error(e, &loaded.text))?;
+        .map_err(edit_error)?;
         added.push(AddedPackage {
             atom: atom_text,
             name,
@@ -216,7 +214,7 @@ fn unknown(name: &str, index: &PackageIndex, repos: &str) -> Error {
     }
 }
 
-fn edit_error(e: EditError, _text: &str) -> Error {
+fn edit_error(e: EditError) -> Error {
     match e {
         EditError::InvalidAtom { atom, message } => Error::InvalidAtom {
             input: atom,

@@ -51,15 +51,11 @@ pub fn tree(
     Ok((outcome, lines))
 }
 
-fn key(p: &LockedPackage) -> String {
-    p.name.clone()
-}
-
 /// Renders the forest under `roots`, following image edges (and build
 /// edges with `builder`). Repeated subtrees are shown once and marked `(*)`.
 pub fn render(lock: &Lockfile, roots: &[String], builder: bool) -> Vec<String> {
     let by_name: BTreeMap<String, &LockedPackage> =
-        lock.packages.iter().map(|p| (key(p), p)).collect();
+        lock.packages.iter().map(|p| (p.name.clone(), p)).collect();
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
     for root in roots {
