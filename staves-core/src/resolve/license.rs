@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::gentoo::depspec::{self, DepNode};
+
 /// The accepted licenses after applying ACCEPT_LICENSE tokens in order.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Accept {
@@ -69,144 +71,58 @@ fn expand(token: &str, groups: &BTreeMap<String, Vec<String>>) -> BTreeSet<Strin
 }
 
 /// The licenses of the spec `license` that keep it from being accepted
-/// (for an unsatisfied `||`, all of its names); empty when accepted.
-/// Unbalanced parentheses are treated leniently (the rest of the spec is
-/// still checked).
+/// (for an unsatisfied `||`, all of its names); empty when accepted. The
+/// spec is parsed and USE-reduced by [`depspec`]; a spec that does not
+/// parse is rejected as a whole (Portage masks invalid metadata).
 pub(crate) fn rejected(
     license: &str,
     accept: &Accept,
     enabled: &dyn Fn(&str) -> bool,
 ) -> Vec<String> {
-    let tokens: Vec<&str> = license.split_whitespace().collect();
-    let mut pos = 0;
+    let Ok(nodes) = depspec::parse_plain(license) else {
+        return vec![license.to_owned()];
+    };
     let mut out = BTreeSet::new();
-    all_of(&tokens, &mut pos, accept, enabled, &mut out);
+    all_accepted(&depspec::evaluate(&nodes, enabled), accept, &mut out);
     out.into_iter().collect()
 }
 
-/// Evaluates items until `)` or the end; returns whether all are accepted,
-/// collecting rejected names.
-fn all_of(
-    t: &[&str],
-    pos: &mut usize,
-    acc: &Accept,
-    en: &dyn Fn(&str) -> bool,
-    out: &mut BTreeSet<String>,
-) -> bool {
+/// Whether every node is accepted, collecting the rejected names.
+fn all_accepted(nodes: &[DepNode<String>], acc: &Accept, out: &mut BTreeSet<String>) -> bool {
     let mut ok = true;
-    while *pos < t.len() {
-        let tok = t[*pos];
-        *pos += 1;
-        match tok {
-            ")" => return ok,
-            "(" => ok &= all_of(t, pos, acc, en, out),
-            "||" => {
-                if t.get(*pos) == Some(&"(") {
-                    *pos += 1;
-                }
-                let mut alts = BTreeSet::new();
-                let any = any_of(t, pos, acc, en, &mut alts);
-                if !any {
-                    out.extend(alts);
-                    ok = false;
-                }
-            }
-            cond if cond.ends_with('?') => {
-                if t.get(*pos) == Some(&"(") {
-                    *pos += 1;
-                }
-                let flag = &cond[..cond.len() - 1];
-                let active = match flag.strip_prefix('!') {
-                    Some(f) => !en(f),
-                    None => en(flag),
-                };
-                let mut sub = BTreeSet::new();
-                let sub_ok = all_of(t, pos, acc, en, &mut sub);
-                if active && !sub_ok {
-                    out.extend(sub);
-                    ok = false;
-                }
-            }
-            name => {
-                if !acc.accepts(name) {
-                    out.insert(name.to_owned());
-                    ok = false;
-                }
-            }
-        }
+    for node in nodes {
+        ok &= accepted(node, acc, out);
     }
     ok
 }
 
-/// Evaluates the members of an any-of group up to its `)`.
-fn any_of(
-    t: &[&str],
-    pos: &mut usize,
-    acc: &Accept,
-    en: &dyn Fn(&str) -> bool,
-    out: &mut BTreeSet<String>,
-) -> bool {
-    let mut any = false;
-    let mut empty = true;
-    while *pos < t.len() {
-        let tok = t[*pos];
-        if tok == ")" {
-            *pos += 1;
-            break;
-        }
-        let mut one = BTreeSet::new();
-        // Each member is one item: evaluate exactly one token's worth.
-        let member_ok = one_item(t, pos, acc, en, &mut one);
-        if let Some(present) = member_ok {
-            empty = false;
-            if present {
-                any = true;
-            } else {
-                out.extend(one);
-            }
-        }
-    }
-    any || empty
-}
-
-/// Evaluates one item at `pos`; `None` for a conditional whose flag is off
-/// (dropped from an any-of group).
-fn one_item(
-    t: &[&str],
-    pos: &mut usize,
-    acc: &Accept,
-    en: &dyn Fn(&str) -> bool,
-    out: &mut BTreeSet<String>,
-) -> Option<bool> {
-    let tok = t[*pos];
-    *pos += 1;
-    match tok {
-        "(" => Some(all_of(t, pos, acc, en, out)),
-        "||" => {
-            if t.get(*pos) == Some(&"(") {
-                *pos += 1;
-            }
-            Some(any_of(t, pos, acc, en, out))
-        }
-        cond if cond.ends_with('?') => {
-            if t.get(*pos) == Some(&"(") {
-                *pos += 1;
-            }
-            let flag = &cond[..cond.len() - 1];
-            let active = match flag.strip_prefix('!') {
-                Some(f) => !en(f),
-                None => en(flag),
-            };
-            let ok = all_of(t, pos, acc, en, out);
-            active.then_some(ok)
-        }
-        name => {
+fn accepted(node: &DepNode<String>, acc: &Accept, out: &mut BTreeSet<String>) -> bool {
+    match node {
+        DepNode::Item(name) => {
             let ok = acc.accepts(name);
             if !ok {
-                out.insert(name.to_owned());
+                out.insert(name.clone());
             }
-            Some(ok)
+            ok
         }
+        // An empty any-of (all its members were conditionals that are off)
+        // does not reject; otherwise one accepted member is enough, and
+        // when none is, every member's names are the reason.
+        DepNode::AnyOf(members) => {
+            let mut names = BTreeSet::new();
+            let mut any = members.is_empty();
+            for member in members {
+                any |= accepted(member, acc, &mut names);
+            }
+            if !any {
+                out.extend(names);
+            }
+            any
+        }
+        DepNode::AllOf(children)
+        | DepNode::ExactlyOneOf(children)
+        | DepNode::AtMostOneOf(children)
+        | DepNode::UseConditional { children, .. } => all_accepted(children, acc, out),
     }
 }
 
