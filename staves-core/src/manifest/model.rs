@@ -32,6 +32,15 @@ pub struct Manifest {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub version: Option<Spanned<String>>,
+    /// What the project builds: an image (the default) or a builder image
+    /// that other projects build with (`kind = "builder"`).
+    #[serde(default)]
+    #[schemars(with = "Option<ProjectKind>")]
+    pub kind: Option<Spanned<ProjectKind>>,
+    /// One line describing the project; a builder's `summary` in the
+    /// registry index.
+    #[serde(default)]
+    pub description: Option<String>,
     /// Gentoo atoms to install into the image (`app-shells/bash`,
     /// `=app-shells/bash-5.2_p37`, `dev-lang/python:3.12`); no blockers.
     #[serde(default)]
@@ -80,6 +89,11 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// What the project builds (`kind`, default [`ProjectKind::Image`]).
+    pub fn project_kind(&self) -> ProjectKind {
+        self.kind.as_ref().map_or(ProjectKind::Image, |k| *k.get_ref())
+    }
+
     /// The settings for `key` (an atom as written in the table header).
     pub fn package_config(&self, key: &str) -> Option<&PackageConfig> {
         self.package.get(key)
@@ -92,6 +106,18 @@ impl Manifest {
         labels.extend(self.image.labels.clone());
         labels
     }
+}
+
+/// What a project builds (top-level `kind`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ProjectKind {
+    /// A container image (the default).
+    #[default]
+    Image,
+    /// A builder image: its packages go into the base builder's own `/`, and
+    /// `staves publish` puts it into a registry index.
+    Builder,
 }
 
 /// The image entrypoint.

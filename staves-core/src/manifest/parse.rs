@@ -463,6 +463,8 @@ fn type_hint(path: &[Seg]) -> Option<(&'static str, Option<&'static str>)> {
             ),
         ),
         "plugins[].hook" => ("`\"post-build\"`", Some("hook = \"post-build\"")),
+        "kind" => ("`\"image\"` or `\"builder\"`", Some("kind = \"builder\"")),
+        "description" => ("a string", Some("description = \"Gentoo stage3 with Python\"")),
         "plugins[].config" => ("a table", None),
         "env.*.*"
         | "image.env.*"

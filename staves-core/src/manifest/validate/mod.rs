@@ -2,6 +2,7 @@
 //! tables, mutually exclusive keys. Each failed check becomes a
 //! [`ManifestError`] pointing at the offending value.
 
+mod builder_kind;
 mod tables;
 
 use std::collections::BTreeMap;
@@ -23,6 +24,7 @@ pub(super) fn key(name: &str) -> Seg {
 
 pub(crate) fn validate(m: &Manifest, ctx: &Ctx<'_, '_>) -> Result {
     check_name(m, ctx)?;
+    builder_kind::check(m, ctx)?;
     check_packages(m, ctx)?;
     check_command(m, ctx)?;
     check_profile(m, ctx)?;
