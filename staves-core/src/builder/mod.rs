@@ -36,6 +36,7 @@
 mod container;
 mod engine;
 mod error;
+mod export;
 mod interrupt;
 mod logs;
 mod plan;
@@ -45,9 +46,11 @@ mod spec;
 pub use container::{ArchiveReader, Container, RunOutcome};
 pub use engine::{Engine, EngineInfo, ImageInfo, RegistryAuth};
 pub use error::BuilderError;
+pub use export::ExportReader;
 pub use interrupt::Interrupt;
 pub use logs::{CollectLines, LogSink, LogStream, NoPullProgress, PullEvent, PullReporter};
 pub use plan::{
-    EmergeEvent, Mismatch, PlannedMerge, compare as compare_plan, emerge_event, parse_plan,
+    EmergeEvent, Mismatch, PlannedMerge, compare as compare_plan, download_kib, emerge_event,
+    parse_plan,
 };
 pub use spec::{BUILD_LABEL, ContainerSpec, Mount, Network};
