@@ -17,10 +17,12 @@
 //! - **versioned**: `version` is the first key; a reader refuses versions it
 //!   does not know and says to upgrade staves.
 
+mod builder;
 mod model;
 mod read;
 mod write;
 
+pub use builder::{LockedBuilder, RegistryBuilder};
 pub use model::{DepClassSet, LockedPackage, LockedRepository, Lockfile, Role};
 pub use read::{LockfileError, parse};
 pub use write::to_toml;

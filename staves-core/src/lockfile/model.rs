@@ -9,6 +9,8 @@ pub struct Lockfile {
     pub manifest_checksum: String,
     /// The profile the resolution used (a path under the main repository's `profiles/`).
     pub profile: String,
+    /// The builder, pinned by digest (`None` when the manifest names none).
+    pub builder: Option<super::LockedBuilder>,
     /// Every repository, sorted by name.
     pub repositories: Vec<LockedRepository>,
     /// Every package of the image and the builder, sorted by name then version.

@@ -59,6 +59,7 @@ struct RawLock {
     version: u64,
     manifest_checksum: String,
     profile: String,
+    builder: Option<super::builder::RawBuilder>,
     #[serde(default)]
     repository: Vec<RawRepo>,
     #[serde(default)]
@@ -126,6 +127,13 @@ pub fn parse(text: &str, path: &Path) -> Result<Lockfile, LockfileError> {
         malformed(offset, e.message().to_owned())
     })?;
     let _ = raw.version;
+    let builder = match raw.builder {
+        Some(b) => Some(
+            b.into_locked()
+                .map_err(|message| malformed(text.find("[builder]").unwrap_or(0), message))?,
+        ),
+        None => None,
+    };
     let repositories = raw
         .repository
         .into_iter()
@@ -180,6 +188,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Lockfile, LockfileError> {
     Ok(Lockfile {
         manifest_checksum: raw.manifest_checksum,
         profile: raw.profile,
+        builder,
         repositories,
         packages,
     })
@@ -203,6 +212,7 @@ mod tests {
         Lockfile {
             manifest_checksum: "sha256:00".into(),
             profile: "oracle/amd64".into(),
+            builder: None,
             repositories: vec![LockedRepository {
                 name: "oracle".into(),
                 source: "git+file:///tmp/x?branch=main".into(),

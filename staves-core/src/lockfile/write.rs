@@ -21,6 +21,9 @@ pub fn to_toml(lock: &Lockfile) -> String {
         quote(&lock.manifest_checksum)
     );
     let _ = writeln!(out, "profile = {}", quote(&lock.profile));
+    if let Some(builder) = &lock.builder {
+        super::builder::write(&mut out, builder);
+    }
 
     let mut repos = lock.repositories.clone();
     repos.sort();

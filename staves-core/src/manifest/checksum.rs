@@ -13,7 +13,8 @@
 //! - `repositories`: in order, each with `name`, `type`, `uri`, `branch`,
 //!   `tag`, `rev` and `path` (`null` when absent);
 //! - `builder`: `{"name", "version"}` (the requirement normalised by
-//!   `semver`, `*` when absent), `{"image"}` or `{"path"}`, or `null`;
+//!   `semver`, `*` when absent; plus `"index"` when the manifest sets it),
+//!   `{"image"}` or `{"path"}`, or `null`;
 //! - `plugins`: in order, each with `name`, `hook`, `path`, `url` and
 //!   `sha256` (not `config`, which does not change what gets locked).
 //!
@@ -79,7 +80,12 @@ impl Manifest {
         let builder = match self.builder.as_ref().and_then(|b| b.source()) {
             None => Value::Null,
             Some(BuilderSource::Registry { name, version }) => {
-                json!({ "name": name, "version": version.to_string() })
+                let mut value = json!({ "name": name, "version": version.to_string() });
+                // Only when set, so manifests without it keep their checksum.
+                if let Some(index) = self.builder.as_ref().and_then(|b| b.index.as_ref()) {
+                    value["index"] = json!(index);
+                }
+                value
             }
             Some(BuilderSource::Image(image)) => json!({ "image": image }),
             Some(BuilderSource::Path(path)) => json!({ "path": path.to_string_lossy() }),

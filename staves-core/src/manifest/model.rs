@@ -353,6 +353,12 @@ pub struct Builder {
     /// relative to the manifest.
     #[serde(default)]
     pub path: Option<PathBuf>,
+    /// The registry index a named builder comes from, as an index location
+    /// (`dir+…`, `git+…`, `sparse+https://…`; a `dir+` path is relative to
+    /// the manifest). Only with `name`; when absent, `STAVES_INDEX`, else
+    /// the index that ships with Staves.
+    #[serde(default)]
+    pub index: Option<String>,
 }
 
 /// Where the builder comes from (see [`Builder::source`]).

@@ -482,6 +482,7 @@ fn type_hint(path: &[Seg]) -> Option<(&'static str, Option<&'static str>)> {
         | "builder.name"
         | "builder.image"
         | "builder.path"
+        | "builder.index"
         | "repositories[].name"
         | "repositories[].uri"
         | "repositories[].branch"

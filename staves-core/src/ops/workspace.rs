@@ -298,6 +298,7 @@ pub(crate) fn to_lockfile(
     Lockfile {
         manifest_checksum: manifest.resolution_checksum(),
         profile: resolution.profile.clone(),
+        builder: None,
         repositories,
         packages,
     }

@@ -177,16 +177,38 @@ pub(super) fn check_builder(builder: &Builder, ctx: &Ctx<'_, '_>) -> Result {
             Some("remove `version`, or name a builder from the registry with `name`".to_owned()),
         ));
     }
-    if let Some(name) = &builder.name {
-        let ok = name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-            && name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
-        if !ok {
-            return Err(invalid(ctx, &at("name"), format!("invalid builder name `{name}`"), Some("builder names use lowercase letters, digits, `.`, `_` and `-`, e.g. `x86_64-glibc`".to_owned())));
+    if let Some(name) = &builder.name
+        && let Err(e) = registry_index::validate_name(name)
+    {
+        return Err(invalid(
+            ctx,
+            &at("name"),
+            format!("invalid builder name `{name}`: {e}"),
+            Some(
+                "builder names use lowercase letters, digits, `-` and `_`, e.g. `x86_64-glibc`"
+                    .to_owned(),
+            ),
+        ));
+    }
+    if let Some(index) = &builder.index {
+        if builder.name.is_none() {
+            return Err(ctx.error_at_key(
+                ErrorKind::Conflict,
+                &at("index"),
+                format!(
+                    "`index` only applies to a named builder, not to `{}`",
+                    forms[0]
+                ),
+                Some("remove `index`, or name a builder from the index with `name`".to_owned()),
+            ));
+        }
+        if let Err(e) = index.parse::<registry_index::IndexSource>() {
+            return Err(invalid(
+                ctx,
+                &at("index"),
+                e.to_string(),
+                Some("for example index = \"git+https://example.org/builders.git\", \"sparse+https://example.org/index/\" or \"dir+../index\"".to_owned()),
+            ));
         }
     }
     if let Some(image) = &builder.image {
