@@ -26,6 +26,7 @@
 //!
 //! The same lock and the same builder give the same image digest.
 
+mod builder_image;
 mod cache;
 mod error;
 mod outputs;
@@ -42,13 +43,14 @@ use crate::builder::portage_config::{
 use crate::builder::{Engine, Interrupt, PullEvent, PullReporter};
 use crate::image::{Compression, Digest, ImageRef, ImageSpec, LayerOptions, assemble};
 use crate::lockfile::Lockfile;
-use crate::manifest::{BuilderSource, Manifest};
+use crate::manifest::{BuilderSource, Manifest, ProjectKind};
 use crate::sources::RepoLocation;
 
 use super::lock::{LockOutcome, prepare_with};
 use super::workspace::{self, Refresh};
 use super::{Context, Reporter};
 
+pub use builder_image::BUILDER_LABEL_PREFIX;
 pub use cache::{PruneOutcome, prune};
 pub use error::BuildError;
 pub use outputs::{Delivered, LOCK_CHECKSUM_LABEL, OutputTarget};
@@ -268,6 +270,7 @@ pub fn build(
     let builder = engine.ensure_image(&builder_ref, None, &mut PullAdapter(reporter))?;
 
     // 3. The rootfs cache.
+    let is_builder = manifest.project_kind() == ProjectKind::Builder;
     let input = config_input(&manifest, &lock);
     let config = PortageConfig::generate(&input);
     let cache = cache::BuildCache::new(&ctx.cache_dir);
@@ -290,7 +293,7 @@ pub fn build(
     let targets: Vec<String> = lock
         .packages
         .iter()
-        .filter(|p| p.role.in_image() && requested.contains(&p.name))
+        .filter(|p| (is_builder || p.role.in_image()) && requested.contains(&p.name))
         .map(|p| format!("={}::{}", p.cpv(), p.repository))
         .collect();
     let key = sha256_hex(&[
@@ -303,15 +306,21 @@ pub fn build(
         &epoch.to_string(),
         &COMPRESSION.identity(),
         &targets.join(" "),
+        if is_builder { "builder" } else { "image" },
     ]);
+    // A builder's root is reused only together with what was detected in it.
+    let mut facts = is_builder
+        .then(|| builder_image::cached_facts(&ctx.cache_dir, &key))
+        .flatten();
     let cacheable = repos.iter().all(|(_, s)| s.commit.is_some());
     let cached = (cacheable && !options.force)
         .then(|| cache.cached_rootfs(&key, &store))
-        .flatten();
+        .flatten()
+        .filter(|_| !is_builder || facts.is_some());
     let scratch = cache.scratch()?;
     let (layer, reused, merges) = match cached {
         Some(layer) => (layer, true, 0),
-        None => {
+        None => 'built: {
             // 4. Export, configure, check the plan, emerge.
             reporter.status("Preparing", "repositories at their locked commits");
             let mut mounts = Vec::new();
@@ -343,6 +352,47 @@ pub fn build(
             config.write_to(&config_dir).map_err(|e| {
                 BuildError::io("write the Portage configuration into", &config_dir, e)
             })?;
+            if is_builder {
+                let run = builder_image::BuilderRun {
+                    engine: &engine,
+                    image: builder_ref.clone(),
+                    build_id: format!(
+                        "{}-{}",
+                        manifest.name.get_ref(),
+                        scratch
+                            .path()
+                            .file_name()
+                            .unwrap_or_default()
+                            .to_string_lossy()
+                    ),
+                    repos: mounts,
+                    config_dir,
+                    extra_dir: scratch.path().join("builder"),
+                    binpkgs: cache.binpkgs(&builder.id, &builder.platform)?,
+                    targets: targets.clone(),
+                    no_cache: portage_config::no_cache_atoms(&input),
+                    jobs: options.jobs,
+                    verbose: options.verbose,
+                };
+                let (layer, merges, found) = builder_image::build_root(
+                    &run,
+                    &manifest,
+                    &lock,
+                    &store,
+                    &layer_options,
+                    scratch.path(),
+                    reporter,
+                )?;
+                if cacheable {
+                    builder_image::store_facts(&ctx.cache_dir, &key, &found)?;
+                    cache.store_rootfs(
+                        &key,
+                        &cache::RootfsRecord::from_layer(&layer, &builder.id),
+                    )?;
+                }
+                facts = Some(found);
+                break 'built (layer, false, merges);
+            }
             let run = run::BuildRun {
                 engine: &engine,
                 image: builder_ref.clone(),
@@ -382,7 +432,7 @@ pub fn build(
         .split_once('/')
         .map_or(builder.platform.as_str(), |(_, arch)| arch)
         .to_owned();
-    let spec = ImageSpec {
+    let mut spec = ImageSpec {
         architecture,
         variant: None,
         epoch,
@@ -390,6 +440,20 @@ pub fn build(
         annotations: Default::default(),
         history: vec![format!("staves build ({} packages)", targets.len())],
     };
+    if let Some(facts) = &facts {
+        let base_runtime = engine.image_runtime(&builder_ref)?.unwrap_or_default();
+        spec.runtime = builder_image::runtime_config(
+            &manifest,
+            &builder_ref,
+            &builder,
+            base_runtime,
+            &tag,
+            epoch,
+            &lock,
+            &lock_checksum,
+            facts,
+        );
+    }
     let image = assemble(&store, &spec, std::slice::from_ref(&layer))?;
 
     // 6. Deliver.

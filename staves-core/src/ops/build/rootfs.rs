@@ -84,6 +84,18 @@ pub(crate) fn filter_tar<R: Read, W: Write>(
     strip: usize,
     epoch: u64,
 ) -> io::Result<usize> {
+    filter_tar_with(input, output, strip, epoch, &keep)
+}
+
+/// [`filter_tar`] with another rule for which entries to keep (the
+/// `var/db/pkg` rewrites are the same).
+pub(crate) fn filter_tar_with<R: Read, W: Write>(
+    input: R,
+    output: W,
+    strip: usize,
+    epoch: u64,
+    keep: &dyn Fn(&str) -> bool,
+) -> io::Result<usize> {
     let mut archive = tar::Archive::new(input);
     let mut builder = tar::Builder::new(output);
     builder.follow_symlinks(false);
