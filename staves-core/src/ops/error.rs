@@ -102,6 +102,9 @@ pub enum Error {
         /// The manifest.
         path: PathBuf,
     },
+    /// The builder could not be resolved from its index or pinned.
+    #[error(transparent)]
+    Builder(#[from] super::builders::BuilderIndexError),
     /// The manifest could not be edited.
     #[error(transparent)]
     Edit(#[from] crate::manifest::edit::EditError),
@@ -159,6 +162,7 @@ impl Error {
             Error::NoRepositories { .. } => vec![
                 "add one, e.g.\n[[repositories]]\nname = \"gentoo\"\ntype = \"git\"\nuri = \"https://github.com/gentoo-mirror/gentoo.git\"\nbranch = \"stable\"".into(),
             ],
+            Error::Builder(e) => e.help(),
             Error::Edit(_) | Error::Io { .. } => Vec::new(),
         }
     }

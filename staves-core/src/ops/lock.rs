@@ -153,7 +153,9 @@ fn prepare_opts(
         Some(old) if update && !options.only.is_empty() => kept_versions(ctx, old, &options.only)?,
         _ => BTreeMap::new(),
     };
-    finish(ctx, manifest, &repos, old.as_ref(), &keep, reporter)
+    // `staves update ATOM...` moves only those packages, not the builder.
+    let builder_update = update && options.only.is_empty();
+    finish(ctx, manifest, &repos, old.as_ref(), &keep, builder_update, reporter)
 }
 
 /// The locked version of every package except those in `only` (which must
@@ -203,17 +205,19 @@ pub(crate) fn prepare_with(
     old: Option<&Lockfile>,
     reporter: &dyn Reporter,
 ) -> Result<(LockOutcome, Option<String>), Error> {
-    finish(ctx, manifest, repos, old, &BTreeMap::new(), reporter)
+    finish(ctx, manifest, repos, old, &BTreeMap::new(), false, reporter)
 }
 
-/// Resolves (keeping `keep` versions where they fit), compares with the old
-/// lock and enforces `--locked`.
+/// Resolves (keeping `keep` versions where they fit, and the locked builder
+/// unless `builder_update`), compares with the old lock and enforces
+/// `--locked`.
 fn finish(
     ctx: &Context,
     manifest: &Manifest,
     repos: &[(RepoSpec, Snapshot)],
     old: Option<&Lockfile>,
     keep: &BTreeMap<PackageName, Version>,
+    builder_update: bool,
     reporter: &dyn Reporter,
 ) -> Result<(LockOutcome, Option<String>), Error> {
     let lock_path = ctx.lock_path();
@@ -221,7 +225,8 @@ fn finish(
         return Err(Error::LockMissing { path: lock_path });
     }
     let resolution = workspace::resolve_manifest(manifest, repos, keep, reporter)?;
-    let new = workspace::to_lockfile(manifest, &ctx.manifest_path, repos, &resolution);
+    let mut new = workspace::to_lockfile(manifest, &ctx.manifest_path, repos, &resolution);
+    new.builder = super::builders::lock_builder(ctx, manifest, old, builder_update)?;
     let text = lockfile::to_toml(&new);
     let old_text = fs_err::read_to_string(&lock_path).ok();
     let changed = old_text.as_deref() != Some(text.as_str());

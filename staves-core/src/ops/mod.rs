@@ -4,6 +4,7 @@
 
 pub mod add;
 pub mod build;
+pub mod builders;
 mod error;
 pub mod init;
 pub mod lock;

@@ -27,6 +27,7 @@
 //! The same lock and the same builder give the same image digest.
 
 mod builder_image;
+mod builder_ref;
 mod cache;
 mod error;
 mod outputs;
@@ -43,7 +44,7 @@ use crate::builder::portage_config::{
 use crate::builder::{Engine, Interrupt, PullEvent, PullReporter};
 use crate::image::{Compression, Digest, ImageRef, ImageSpec, LayerOptions, assemble};
 use crate::lockfile::Lockfile;
-use crate::manifest::{BuilderSource, Manifest, ProjectKind};
+use crate::manifest::{Manifest, ProjectKind};
 use crate::sources::RepoLocation;
 
 use super::lock::{LockOutcome, prepare_with};
@@ -131,30 +132,6 @@ struct PullAdapter<'a>(&'a dyn BuildReporter);
 impl PullReporter for PullAdapter<'_> {
     fn event(&mut self, event: &PullEvent<'_>) {
         self.0.pull(event);
-    }
-}
-
-/// The builder image reference.
-fn builder_reference(manifest: &Manifest, options: &BuildOptions) -> Result<String, BuildError> {
-    if let Some(image) = options.builder_image.as_ref().filter(|i| !i.is_empty()) {
-        return Ok(image.clone());
-    }
-    match manifest.builder.as_ref().and_then(|b| b.source()) {
-        Some(BuilderSource::Image(image)) => Ok(image.to_owned()),
-        Some(BuilderSource::Registry { name, .. }) => Err(BuildError::NoBuilder {
-            reason: format!(
-                "[builder] names `{name}` from the registry index, which this version of staves cannot resolve yet"
-            ),
-        }),
-        Some(BuilderSource::Path(path)) => Err(BuildError::NoBuilder {
-            reason: format!(
-                "[builder] path = `{}`: building builder projects is not supported yet",
-                path.display()
-            ),
-        }),
-        None => Err(BuildError::NoBuilder {
-            reason: "staves.toml has no [builder]".to_owned(),
-        }),
     }
 }
 
@@ -262,12 +239,14 @@ pub fn build(
         .as_deref()
         .map(|p| outputs::push_reference(p, &tag))
         .transpose()?;
-    let builder_ref = builder_reference(&manifest, options)?;
     let epoch = epoch(&lock, options.source_date_epoch.as_deref())?;
 
     // 2. The builder image.
     let engine = Engine::connect()?.with_interrupt(options.interrupt.clone());
-    let builder = engine.ensure_image(&builder_ref, None, &mut PullAdapter(reporter))?;
+    let platform = builder_ref::engine_platform(&engine);
+    let builder_ref = builder_ref::builder_reference(&manifest, options, &lock, &platform)?;
+    let auth = builder_ref::pull_auth(&builder_ref);
+    let builder = engine.ensure_image(&builder_ref, auth.as_ref(), &mut PullAdapter(reporter))?;
 
     // 3. The rootfs cache.
     let is_builder = manifest.project_kind() == ProjectKind::Builder;
