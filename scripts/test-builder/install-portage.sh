@@ -20,10 +20,12 @@ V=${PORTAGE_VENV:-/opt/portage}
 # 1. Debian packages: python3-venv for the venv, zstd for gpkg (BINPKG_COMPRESS),
 #    pax-utils for scanelf (estrip/QA), bzip2 (environment.bz2), patch (eapply),
 #    xz-utils (unpack), ca-certificates for pip, busybox-static (/bin/busybox:
-#    the staves-demo sys-apps/busybox ebuild copies it). No -dev packages: the wheel is
-#    pure Python. No compiler: test ebuilds are scripts only.
+#    the staves-demo sys-apps/busybox ebuild copies it), wget (Portage's default
+#    FETCHCOMMAND, as in every stage3: `staves build` fetches sources with it).
+#    No -dev packages: the wheel is pure Python. No compiler: test ebuilds are
+#    scripts only.
 need=()
-for p in python3 python3-venv zstd pax-utils bzip2 xz-utils patch ca-certificates busybox-static; do
+for p in python3 python3-venv zstd pax-utils bzip2 xz-utils patch ca-certificates busybox-static wget; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done
 if ((${#need[@]})); then

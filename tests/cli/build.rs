@@ -27,7 +27,7 @@ fn skip(reason: &str) {
 
 /// DOCKER_HOST, STAVES_TEST_REGISTRY and the builder reference, or `None`
 /// (after saying why) outside CI.
-fn services() -> Option<&'static BTreeMap<String, String>> {
+pub(crate) fn services() -> Option<&'static BTreeMap<String, String>> {
     static VARS: OnceLock<Option<BTreeMap<String, String>>> = OnceLock::new();
     VARS.get_or_init(|| {
         let root = workspace_root();
@@ -106,16 +106,16 @@ fn docker_with(vars: &BTreeMap<String, String>, args: &[&str]) -> Output {
         .expect("run docker")
 }
 
-fn docker(args: &[&str]) -> Output {
+pub(crate) fn docker(args: &[&str]) -> Output {
     docker_with(services().expect("services"), args)
 }
 
-fn stdout(out: &Output) -> String {
+pub(crate) fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
 /// `staves build ARGS` in the sandbox with the services' environment.
-fn build(ctx: &TestContext, args: &[&str]) -> Output {
+pub(crate) fn build(ctx: &TestContext, args: &[&str]) -> Output {
     let vars = services().expect("services");
     ctx.staves()
         .arg("build")
@@ -126,7 +126,7 @@ fn build(ctx: &TestContext, args: &[&str]) -> Output {
         .expect("run staves build")
 }
 
-fn assert_ok(out: &Output) -> String {
+pub(crate) fn assert_ok(out: &Output) -> String {
     assert!(
         out.status.success(),
         "staves build failed:\n{}",
@@ -140,7 +140,7 @@ fn assert_ok(out: &Output) -> String {
     digest
 }
 
-fn no_leftover_containers(project: &str) {
+pub(crate) fn no_leftover_containers(project: &str) {
     let out = docker(&["ps", "-aq", "--filter", "label=io.staves.build"]);
     let ids = stdout(&out);
     if ids.is_empty() {

@@ -5,6 +5,7 @@
 mod add_remove;
 mod build;
 mod common;
+mod fetch;
 mod init;
 mod lock;
 mod manifest_errors;

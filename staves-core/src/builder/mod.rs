@@ -50,6 +50,7 @@ pub use export::ExportReader;
 pub use interrupt::Interrupt;
 pub use logs::{CollectLines, LogSink, LogStream, NoPullProgress, PullEvent, PullReporter};
 pub use plan::{
-    EmergeEvent, Mismatch, PlannedMerge, compare as compare_plan, emerge_event, parse_plan,
+    EmergeEvent, Mismatch, PlannedMerge, compare as compare_plan, download_kib, emerge_event,
+    parse_plan,
 };
 pub use spec::{BUILD_LABEL, ContainerSpec, Mount, Network};

@@ -41,6 +41,24 @@ pub fn parse_plan(output: &str, image_root: &str) -> Vec<PlannedMerge> {
         .collect()
 }
 
+/// The total of `Size of downloads: N KiB` in Portage's plan summary: what
+/// the merges still have to fetch (distfiles missing from `DISTDIR`).
+/// Portage rounds up, so `Some(0)` means nothing to fetch; `None` when the
+/// summary line is missing.
+pub fn download_kib(output: &str) -> Option<u64> {
+    let line = output
+        .lines()
+        .rev()
+        .find_map(|l| l.split_once("Size of downloads:"))?;
+    let number = line.1.trim().strip_suffix("KiB")?.trim();
+    number
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .ok()
+}
+
 fn parse_line(line: &str, root: &str) -> Option<PlannedMerge> {
     let rest = line.strip_prefix('[')?;
     let (flags, rest) = rest.split_once(']')?;
@@ -372,6 +390,16 @@ Total: 5 packages (5 new), Size of downloads: 0 KiB
             ],
             ..Lockfile::default()
         }
+    }
+
+    #[test]
+    fn reads_the_download_size() {
+        assert_eq!(download_kib(PLAN), Some(0));
+        assert_eq!(
+            download_kib("Total: 2 packages (2 new), Size of downloads: 12,345 KiB\n"),
+            Some(12345)
+        );
+        assert_eq!(download_kib("no summary"), None);
     }
 
     #[test]

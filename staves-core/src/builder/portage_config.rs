@@ -31,6 +31,9 @@ use sha2::{Digest as _, Sha256};
 
 /// Where the binary-package cache is mounted in the builder (`PKGDIR`).
 pub const PKGDIR: &str = "/var/cache/binpkgs";
+/// Where the distfiles cache is mounted in the builder (`DISTDIR`): sources
+/// are fetched into it once, by a separate fetch step with network access.
+pub const DISTDIR: &str = "/var/cache/distfiles";
 /// Where repositories are mounted in the builder (`<dir>/<name>`).
 pub const REPOS_DIR: &str = "/var/db/repos";
 
@@ -118,6 +121,7 @@ impl PortageConfig {
         for (key, value) in [
             ("FEATURES", features.as_str()),
             ("PKGDIR", PKGDIR),
+            ("DISTDIR", DISTDIR),
             ("BINPKG_FORMAT", "gpkg"),
             ("BINPKG_COMPRESS", "zstd"),
             ("CLEAN_DELAY", "0"),

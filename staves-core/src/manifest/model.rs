@@ -399,7 +399,7 @@ impl Builder {
 }
 
 /// The `[image]` table: metadata written into the image configuration.
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImageConfig {
     /// Environment variables of the image (`PATH`, `LANG`, …).
@@ -418,6 +418,29 @@ pub struct ImageConfig {
     #[serde(default)]
     #[schemars(with = "Vec<String>")]
     pub expose: Vec<Spanned<String>>,
+    /// gcc runtime libraries copied from the builder into the image, next
+    /// to its C library (no ebuild depends on them). Default
+    /// `["libgcc_s.so.1"]`; add `"libstdc++.so.6"` for C++ programs, or set
+    /// `[]` for static images.
+    #[serde(default = "default_runtime_libs", rename = "runtime-libs")]
+    pub runtime_libs: Vec<String>,
+}
+
+fn default_runtime_libs() -> Vec<String> {
+    vec!["libgcc_s.so.1".to_owned()]
+}
+
+impl Default for ImageConfig {
+    fn default() -> Self {
+        Self {
+            env: BTreeMap::new(),
+            user: None,
+            workdir: None,
+            labels: BTreeMap::new(),
+            expose: Vec::new(),
+            runtime_libs: default_runtime_libs(),
+        }
+    }
 }
 
 impl ImageConfig {

@@ -448,6 +448,10 @@ fn type_hint(path: &[Seg]) -> Option<(&'static str, Option<&'static str>)> {
             "a table of strings",
             Some("labels = { \"org.opencontainers.image.title\" = \"demo\" }"),
         ),
+        "image.runtime-libs" => (
+            "an array of strings (file names)",
+            Some("runtime-libs = [\"libgcc_s.so.1\", \"libstdc++.so.6\"]"),
+        ),
         "image.expose" => (
             "an array of strings",
             Some("expose = [\"8080/tcp\", \"53/udp\"]"),
@@ -484,6 +488,7 @@ fn type_hint(path: &[Seg]) -> Option<(&'static str, Option<&'static str>)> {
         | "builder.path"
         | "builder.index"
         | "repositories[].name"
+        | "image.runtime-libs[]"
         | "repositories[].uri"
         | "repositories[].branch"
         | "repositories[].tag"

@@ -288,6 +288,21 @@ pub(super) fn check_image(m: &Manifest, ctx: &Ctx<'_, '_>) -> Result {
             ));
         }
     }
+    for (i, lib) in m.image.runtime_libs.iter().enumerate() {
+        let plain = !lib.is_empty()
+            && !lib.starts_with('.')
+            && lib
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._+-".contains(&b));
+        if !plain {
+            return Err(ctx.error_at_key(
+                ErrorKind::InvalidValue,
+                &[key("image"), key("runtime-libs"), Seg::Index(i)],
+                format!("invalid runtime library `{lib}`"),
+                Some("a library file name such as \"libstdc++.so.6\" (no path)".to_owned()),
+            ));
+        }
+    }
     for label in m.image.labels.keys() {
         if m.annotations.contains_key(label) {
             let first = key_span_at(ctx.tree, &[key("annotations"), key(label)])
@@ -371,6 +386,16 @@ pub(super) fn check_plugins(plugins: &[Plugin], ctx: &Ctx<'_, '_>) -> Result {
                 &at("sha256"),
                 format!("`sha256` must be 64 hex digits, not `{}`", sha.get_ref()),
                 Some("compute it with `sha256sum plugin.wasm`".to_owned()),
+            ));
+        }
+        if let Err(crate::plugin::PluginError::Limits { key: limit, message, .. }) =
+            crate::plugin::Limits::with_overrides(name, &plugin.limits.to_table())
+        {
+            return Err(invalid(
+                ctx,
+                &[key("plugins"), Seg::Index(i), key("limits"), key(&limit)],
+                format!("plugin `{name}`: invalid `limits.{limit}`: {message}"),
+                Some("for example limits = { memory = \"1GiB\", fuel = 1e12, timeout = \"10m\" }".to_owned()),
             ));
         }
     }

@@ -92,6 +92,12 @@ impl BuildCache {
         self.dir(&format!("binpkgs/{name}"))
     }
 
+    /// The distfiles cache (`DISTDIR`), shared by every builder: Portage
+    /// checks each file against the repository's Manifest before use.
+    pub(crate) fn distfiles(&self) -> Result<PathBuf, BuildError> {
+        self.dir("distfiles")
+    }
+
     /// Where a repository at `commit` is exported.
     pub(crate) fn export_path(&self, name: &str, commit: &str) -> Result<PathBuf, BuildError> {
         Ok(self.dir("exports")?.join(format!("{name}-{commit}")))
@@ -163,7 +169,7 @@ fn size_of(path: &Path) -> u64 {
 /// scratch directories, rootfs records and the image blob store; binary
 /// packages of builders other than `keep_builder`, or of every builder with
 /// `all`. Without `all` and without a known current builder, binary
-/// packages are kept.
+/// packages are kept. Fetched sources (distfiles) go only with `all`.
 ///
 /// # Errors
 /// [`BuildError::Io`] when something cannot be removed.
@@ -208,7 +214,11 @@ pub fn prune(
         }
         remove(path)?;
     }
-    for sub in ["exports", "tmp", "rootfs", "images"] {
+    let mut subs = vec!["exports", "tmp", "rootfs", "images"];
+    if all {
+        subs.push("distfiles");
+    }
+    for sub in subs {
         for path in children(cache_dir.join(sub)) {
             remove(path)?;
         }

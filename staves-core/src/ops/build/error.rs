@@ -39,6 +39,15 @@ pub enum BuildError {
         /// The relevant part of its output.
         output: Vec<String>,
     },
+    /// `emerge --fetchonly` failed (a source could not be downloaded or did
+    /// not match the repository's Manifest).
+    #[error("fetching the sources failed (emerge --fetchonly exited with {exit_code})")]
+    FetchFailed {
+        /// Its exit status.
+        exit_code: i64,
+        /// The last lines of its output.
+        output: Vec<String>,
+    },
     /// Portage's plan differs from the lock.
     #[error("Portage's plan differs from staves.lock ({} difference(s))", .mismatches.len())]
     PlanMismatch {
@@ -117,6 +126,9 @@ impl BuildError {
             BuildError::EmergeFailed { .. } => vec![
                 "run with --verbose to see the whole build output".into(),
             ],
+            BuildError::FetchFailed { .. } => vec![
+                "check the network (the fetch step uses the host's network) and that the sources still exist; for private sources over ssh, add the key to your ssh agent (`ssh-add`)".into(),
+            ],
             BuildError::Builder(e) if e.is_no_engine() => vec![
                 "staves build needs a Docker-compatible engine (Docker or Podman's Docker API)".into(),
             ],
@@ -127,7 +139,9 @@ impl BuildError {
     /// Detail lines shown under the error (differences, log tail).
     pub fn details(&self) -> Vec<String> {
         match self {
-            BuildError::PortageRefused { output, .. } => output.clone(),
+            BuildError::PortageRefused { output, .. } | BuildError::FetchFailed { output, .. } => {
+                output.clone()
+            }
             BuildError::PlanMismatch { mismatches } => {
                 mismatches.iter().map(|m| format!("- {m}")).collect()
             }

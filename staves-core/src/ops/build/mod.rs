@@ -30,6 +30,7 @@ mod builder_image;
 mod builder_ref;
 mod cache;
 mod error;
+mod fetch;
 mod outputs;
 mod rootfs;
 mod run;
@@ -147,6 +148,21 @@ fn epoch(lock: &Lockfile, given: Option<&str>) -> Result<u64, BuildError> {
         .iter()
         .filter_map(|r| r.commit_time)
         .max()
+/// The host's ssh agent socket (`SSH_AUTH_SOCK`), for the fetch step, when
+/// a repository comes over ssh (its ebuilds may fetch from the same private
+/// hosts). Never key files.
+fn ssh_agent(manifest: &Manifest) -> Option<PathBuf> {
+    let over_ssh = manifest.repositories.iter().any(|r| {
+        r.uri.as_deref().is_some_and(|uri| {
+            uri.starts_with("ssh://")
+                || uri.starts_with("git+ssh://")
+                || (!uri.contains("://") && uri.contains('@') && uri.contains(':'))
+        })
+    });
+    let socket = PathBuf::from(std::env::var_os("SSH_AUTH_SOCK")?);
+    (over_ssh && socket.exists()).then_some(socket)
+}
+
         .and_then(|t| u64::try_from(t).ok())
         .unwrap_or(0))
 }
@@ -299,6 +315,7 @@ pub fn build(
     let scratch = cache.scratch()?;
     let (layer, reused, merges) = match cached {
         Some(layer) => (layer, true, 0),
+        &manifest.image.runtime_libs.join(" "),
         None => 'built: {
             // 4. Export, configure, check the plan, emerge.
             reporter.status("Preparing", "repositories at their locked commits");
@@ -393,7 +410,18 @@ pub fn build(
                 verbose: options.verbose,
             };
             reporter.status("Checking", "Portage's plan against staves.lock");
-            let merges = run.check_plan(&lock, reporter)?;
+            let plan = run.check_plan(&lock, reporter)?;
+            let needs_fetch = plan.download_kib != Some(0)
+                || fetch::sources_missing(
+                    &plan.plan,
+                    repos.iter().map(|(_, snapshot)| snapshot),
+                    &run.distfiles,
+                );
+            if needs_fetch {
+                reporter.status("Fetching", "sources into the distfiles cache");
+                run.fetch(reporter)?;
+            }
+            let merges = plan.plan.len();
             reporter.emerge_start(merges);
             let result = run.emerge_and_copy(&store, &layer_options, scratch.path(), reporter);
             reporter.emerge_end();
@@ -401,6 +429,9 @@ pub fn build(
             if cacheable {
                 cache.store_rootfs(&key, &cache::RootfsRecord::from_layer(&layer, &builder.id))?;
             }
+                distfiles: cache.distfiles()?,
+                ssh_agent: ssh_agent(&manifest),
+                runtime_libs: manifest.image.runtime_libs.clone(),
             (layer, false, merges)
         }
     };

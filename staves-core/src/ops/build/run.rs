@@ -6,8 +6,8 @@ use std::io::{BufWriter, Read, Seek};
 use std::path::{Path, PathBuf};
 
 use crate::builder::{
-    CollectLines, ContainerSpec, EmergeEvent, Engine, LogStream, compare_plan, emerge_event,
-    parse_plan,
+    CollectLines, ContainerSpec, EmergeEvent, Engine, LogStream, Network, PlannedMerge,
+    compare_plan, download_kib, emerge_event, parse_plan,
 };
 use crate::image::{BlobStore, Layer, LayerOptions, TarInput, layer_from_tar};
 use crate::lockfile::Lockfile;
@@ -22,6 +22,18 @@ pub(crate) const IMAGE_ROOT: &str = "/staves/root";
 pub(crate) const CONFIG_ROOT: &str = "/staves/cfg";
 /// How many lines of a failed package's build log are shown.
 pub(crate) const LOG_TAIL: usize = 40;
+/// Runs emerge, then adds the gcc runtime libraries to the image root.
+const RUNTIME_LIBS_SCRIPT: &str = include_str!("runtime-libs.sh");
+/// Where the ssh agent socket is mounted in the fetch container.
+const SSH_AGENT_SOCKET: &str = "/run/staves/ssh-agent.sock";
+
+/// What `emerge --pretend` said.
+pub(crate) struct PlanCheck {
+    /// The merges.
+    pub(crate) plan: Vec<PlannedMerge>,
+    /// `Size of downloads` in KiB, when Portage printed it.
+    pub(crate) download_kib: Option<u64>,
+}
 
 /// Everything the containers of one build share.
 pub(crate) struct BuildRun<'a> {
@@ -33,6 +45,12 @@ pub(crate) struct BuildRun<'a> {
     /// The generated `etc/portage`.
     pub(crate) config_dir: PathBuf,
     pub(crate) binpkgs: PathBuf,
+    /// The distfiles cache, mounted read-write at `DISTDIR`.
+    pub(crate) distfiles: PathBuf,
+    /// The host's ssh agent socket, mounted into the fetch step only.
+    pub(crate) ssh_agent: Option<PathBuf>,
+    /// `[image] runtime-libs`: copied from the builder into the image root.
+    pub(crate) runtime_libs: Vec<String>,
     /// `=cat/pkg-ver::repo` of the requested image packages.
     pub(crate) targets: Vec<String>,
     /// Atoms kept out of the binary-package cache (`--usepkg-exclude`).
@@ -52,11 +70,12 @@ impl BuildRun<'_> {
         spec.bind_ro(&self.config_dir, format!("{CONFIG_ROOT}/etc/portage"))
             .bind_ro(&self.config_dir, "/etc/portage")
             .bind_rw(&self.binpkgs, crate::builder::portage_config::PKGDIR)
+            .bind_rw(&self.distfiles, crate::builder::portage_config::DISTDIR)
             .env("LC_ALL", "C.UTF-8")
             .cmd(args)
     }
 
-    fn emerge_args(&self, pretend: bool) -> Vec<String> {
+    fn emerge_args(&self, mode: Mode) -> Vec<String> {
         let mut args: Vec<String> = [
             "emerge",
             "--root=/staves/root",
@@ -70,8 +89,10 @@ impl BuildRun<'_> {
         .iter()
         .map(|s| (*s).to_owned())
         .collect();
-        if pretend {
+        if mode == Mode::Pretend {
             args.extend(["--pretend".to_owned(), "--verbose".to_owned()]);
+        } else if mode == Mode::Fetch {
+            args.push("--fetchonly".to_owned());
         } else {
             args.push(format!(
                 "--quiet-build={}",
@@ -94,11 +115,11 @@ impl BuildRun<'_> {
         &self,
         lock: &Lockfile,
         reporter: &dyn BuildReporter,
-    ) -> Result<usize, BuildError> {
+    ) -> Result<PlanCheck, BuildError> {
         let mut lines = CollectLines::default();
         let outcome = self
             .engine
-            .run(&self.spec(self.emerge_args(true)), &mut lines)?;
+            .run(&self.spec(self.emerge_args(Mode::Pretend)), &mut lines)?;
         for (_, line) in &lines.0 {
             reporter.log_line(line);
         }
@@ -120,12 +141,47 @@ impl BuildRun<'_> {
                 output,
             });
         }
-        let plan = parse_plan(&all.join("\n"), IMAGE_ROOT);
+        let text = all.join("\n");
+        let plan = parse_plan(&text, IMAGE_ROOT);
         let mismatches = compare_plan(&plan, lock);
         if !mismatches.is_empty() {
             return Err(BuildError::PlanMismatch { mismatches });
         }
-        Ok(plan.len())
+        Ok(PlanCheck {
+            download_kib: download_kib(&text),
+            plan,
+        })
+    }
+
+    /// Fetches the sources of the plan into the distfiles cache: the only
+    /// step with network access (the host's network, so a proxy or a
+    /// registry on 127.0.0.1 works as on the host), and the only one that
+    /// sees the ssh agent socket, when there is one.
+    pub(crate) fn fetch(&self, reporter: &dyn BuildReporter) -> Result<(), BuildError> {
+        let mut spec = self
+            .spec(self.emerge_args(Mode::Fetch))
+            .network(Network::Host);
+        if let Some(socket) = &self.ssh_agent {
+            // The socket, never key files; fetch as root so it is usable.
+            spec = spec
+                .bind_ro(socket, SSH_AGENT_SOCKET)
+                .env("SSH_AUTH_SOCK", SSH_AGENT_SOCKET)
+                .env("FEATURES", "-userfetch");
+        }
+        let mut lines = CollectLines::default();
+        let outcome = self.engine.run(&spec, &mut lines)?;
+        for (_, line) in &lines.0 {
+            reporter.log_line(line);
+        }
+        if outcome.success() {
+            return Ok(());
+        }
+        let all: Vec<&str> = lines.0.iter().map(|(_, l)| l.as_str()).collect();
+        let start = all.len().saturating_sub(LOG_TAIL);
+        Err(BuildError::FetchFailed {
+            exit_code: outcome.exit_code,
+            output: all[start..].iter().map(|l| (*l).to_owned()).collect(),
+        })
     }
 
     /// Runs the real emerge and returns the image root as a layer.
@@ -136,12 +192,19 @@ impl BuildRun<'_> {
         scratch: &Path,
         reporter: &dyn BuildReporter,
     ) -> Result<Layer, BuildError> {
-        let mut container = self.engine.create(&self.spec(self.emerge_args(false)))?;
+        let spec = self
+            .spec(self.emerge_args(Mode::Build))
+            .entrypoint(["/bin/sh", "-c", RUNTIME_LIBS_SCRIPT, "staves-emerge"])
+            .env("STAVES_RUNTIME_LIBS", self.runtime_libs.join(" "));
+        let mut container = self.engine.create(&spec)?;
         let mut tail: VecDeque<String> = VecDeque::with_capacity(LOG_TAIL + 1);
         let mut failed: Option<(String, String)> = None;
         let mut log_path: Option<String> = None;
         let outcome = container.start_and_wait(&mut |_stream: LogStream, line: &str| {
             reporter.log_line(line);
+            if let Some(note) = line.strip_prefix("staves: ") {
+                reporter.status("Runtime", note);
+            }
             match emerge_event(line) {
                 Some(EmergeEvent::Started {
                     index,
@@ -219,6 +282,17 @@ impl BuildRun<'_> {
         let _ = std::fs::remove_file(&filtered_path);
         Ok(layer)
     }
+}
+
+/// What an emerge container does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// `--pretend --verbose`: the plan.
+    Pretend,
+    /// `--fetchonly`: sources into the distfiles cache.
+    Fetch,
+    /// The real merge.
+    Build,
 }
 
 /// The last lines of the file at `path` in a (stopped) container.
