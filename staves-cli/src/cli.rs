@@ -64,4 +64,8 @@ pub(crate) enum Command {
     Build(commands::build::BuildArgs),
     /// Manage the build caches.
     Cache(commands::cache::CacheArgs),
+    /// Search a builder index for builders.
+    Search(commands::search::SearchArgs),
+    /// Builders in a registry index.
+    Builder(commands::builder::BuilderArgs),
 }

@@ -3,10 +3,12 @@
 
 pub(crate) mod add;
 pub(crate) mod build;
+pub(crate) mod builder;
 pub(crate) mod cache;
 pub(crate) mod init;
 pub(crate) mod lock;
 pub(crate) mod remove;
+pub(crate) mod search;
 pub(crate) mod tree;
 pub(crate) mod update;
 
@@ -31,6 +33,8 @@ pub(crate) fn run(
         Command::Tree(args) => tree::execute(&args, global, printer),
         Command::Build(args) => build::execute(&args, global, printer),
         Command::Cache(args) => cache::execute(&args, global, printer),
+        Command::Search(args) => search::execute(&args, global, printer),
+        Command::Builder(args) => builder::execute(&args, global, printer),
     }
 }
 

@@ -4,11 +4,13 @@
 
 pub mod add;
 pub mod build;
+pub mod builder_list;
 pub mod builders;
 mod error;
 pub mod init;
 pub mod lock;
 pub mod remove;
+pub mod search;
 pub mod tree;
 mod workspace;
 
