@@ -404,6 +404,9 @@ pub fn build(
                 repos: mounts,
                 config_dir,
                 binpkgs: cache.binpkgs(&builder.id, &builder.platform)?,
+                distfiles: cache.distfiles()?,
+                ssh_agent: ssh_agent(&manifest),
+                runtime_libs: manifest.image.runtime_libs.clone(),
                 targets: targets.clone(),
                 no_cache: portage_config::no_cache_atoms(&input),
                 jobs: options.jobs,
@@ -429,9 +432,6 @@ pub fn build(
             if cacheable {
                 cache.store_rootfs(&key, &cache::RootfsRecord::from_layer(&layer, &builder.id))?;
             }
-                distfiles: cache.distfiles()?,
-                ssh_agent: ssh_agent(&manifest),
-                runtime_libs: manifest.image.runtime_libs.clone(),
             (layer, false, merges)
         }
     };
