@@ -1,6 +1,7 @@
 //! `staves build`.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -46,6 +47,9 @@ struct CliReporter<'a> {
     printer: &'a Printer,
     bar: RefCell<Option<ProgressBar>>,
     pulling: RefCell<bool>,
+    /// The builder pull: a bar over the bytes of every layer, and each
+    /// layer's `(current, total)`.
+    pull: RefCell<Option<(ProgressBar, BTreeMap<String, (u64, u64)>)>>,
 }
 
 impl CliReporter<'_> {
@@ -66,6 +70,9 @@ impl Reporter for CliReporter<'_> {
 
 impl BuildReporter for CliReporter<'_> {
     fn status(&self, verb: &str, message: &str) {
+        if let Some((bar, _)) = self.pull.borrow_mut().take() {
+            bar.finish_and_clear();
+        }
         self.with_bar_hidden(|| self.printer.status(verb, message));
     }
 
@@ -113,11 +120,41 @@ impl BuildReporter for CliReporter<'_> {
         if !self.pulling.replace(true) {
             self.printer.status("Pulling", "the builder image");
         }
-        if let (Some(layer), Some(current), Some(total)) = (event.layer, event.current, event.total)
-        {
-            self.printer
-                .verbose(format!("{layer}: {} {current}/{total}", event.status));
+        let mut pull = self.pull.borrow_mut();
+        let (bar, layers) = pull.get_or_insert_with(|| {
+            let bar = ProgressBar::with_draw_target(Some(0), self.printer.progress_target());
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{prefix:>12.cyan.bold} [{bar:25}] {bytes}/{total_bytes} {wide_msg} {elapsed}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            bar.set_prefix("Pulling");
+            (bar, BTreeMap::new())
+        });
+        let Some(layer) = event.layer else {
+            // "Digest: …", "Status: Downloaded newer image …": the end.
+            if event.status.starts_with("Status:") {
+                bar.finish_and_clear();
+            }
+            return;
+        };
+        let entry = layers.entry(layer.to_owned()).or_default();
+        match (event.current, event.total) {
+            (Some(current), Some(total)) if event.status == "Downloading" => {
+                *entry = (current, total);
+            }
+            // "Download complete", "Pull complete", "Already exists".
+            _ if event.status.contains("complete") || event.status == "Already exists" => {
+                entry.0 = entry.1;
+            }
+            _ => {}
         }
+        bar.set_length(layers.values().map(|l| l.1).sum());
+        bar.set_position(layers.values().map(|l| l.0).sum());
+        bar.set_message(format!("{} layer(s)", layers.len()));
+        self.printer.verbose(format!("{layer}: {}", event.status));
     }
 }
 
@@ -152,6 +189,7 @@ pub(crate) fn execute(
         printer,
         bar: RefCell::new(None),
         pulling: RefCell::new(false),
+        pull: RefCell::new(None),
     };
     let outcome = build::build(&ctx, &options, &reporter)?;
     print_changes(printer, &outcome.lock);
