@@ -68,4 +68,8 @@ pub(crate) enum Command {
     Search(commands::search::SearchArgs),
     /// Builders in a registry index.
     Builder(commands::builder::BuilderArgs),
+    /// Build a builder project, check it, push it and add it to a registry index.
+    Publish(commands::publish::PublishArgs),
+    /// Mark a published builder version as yanked (new locks skip it), or undo that.
+    Yank(commands::yank::YankArgs),
 }

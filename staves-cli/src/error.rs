@@ -25,6 +25,12 @@ impl CliError {
         }
     }
 
+    /// Adds a `caused by:` line.
+    pub(crate) fn with_cause(mut self, cause: impl Into<String>) -> Self {
+        self.causes.push(cause.into());
+        self
+    }
+
     /// Adds a help line.
     pub(crate) fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help.push(help.into());

@@ -43,13 +43,25 @@ pub(crate) struct BuildArgs {
 }
 
 /// Progress of a build: status lines, a package progress bar, raw logs with -v.
-struct CliReporter<'a> {
+pub(crate) struct CliReporter<'a> {
     printer: &'a Printer,
     bar: RefCell<Option<ProgressBar>>,
     pulling: RefCell<bool>,
     /// The builder pull: a bar over the bytes of every layer, and each
     /// layer's `(current, total)`.
     pull: RefCell<Option<(ProgressBar, BTreeMap<String, (u64, u64)>)>>,
+}
+
+impl<'a> CliReporter<'a> {
+    /// A reporter printing through `printer` (also used by `staves publish`).
+    pub(crate) fn new(printer: &'a Printer) -> Self {
+        Self {
+            printer,
+            bar: RefCell::new(None),
+            pulling: RefCell::new(false),
+            pull: RefCell::new(None),
+        }
+    }
 }
 
 impl CliReporter<'_> {

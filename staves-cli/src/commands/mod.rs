@@ -7,10 +7,12 @@ pub(crate) mod builder;
 pub(crate) mod cache;
 pub(crate) mod init;
 pub(crate) mod lock;
+pub(crate) mod publish;
 pub(crate) mod remove;
 pub(crate) mod search;
 pub(crate) mod tree;
 pub(crate) mod update;
+pub(crate) mod yank;
 
 use staves_core::ops::{Reporter, lock::LockOutcome, lock::PackageChange};
 
@@ -35,6 +37,8 @@ pub(crate) fn run(
         Command::Cache(args) => cache::execute(&args, global, printer),
         Command::Search(args) => search::execute(&args, global, printer),
         Command::Builder(args) => builder::execute(&args, global, printer),
+        Command::Publish(args) => publish::execute(&args, global, printer),
+        Command::Yank(args) => yank::execute(&args, global, printer),
     }
 }
 

@@ -9,10 +9,12 @@ pub mod builders;
 mod error;
 pub mod init;
 pub mod lock;
+pub mod publish;
 pub mod remove;
 pub mod search;
 pub mod tree;
 mod workspace;
+pub mod yank;
 
 use std::path::PathBuf;
 
