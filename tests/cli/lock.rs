@@ -37,7 +37,7 @@ fn lock_writes_the_lock_and_is_byte_stable() {
         slot = "0"
         repository = "staves-demo"
         role = "image"
-        ebuild = "md5:f4745233dc32b77f350e4667f2b81789"
+        ebuild = "md5:8073dbeff74a493c6c8c7736ca5a5da9"
         use = [
             "extras",
         ]

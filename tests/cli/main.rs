@@ -9,3 +9,4 @@ mod fetch;
 mod init;
 mod lock;
 mod manifest_errors;
+mod plugins;

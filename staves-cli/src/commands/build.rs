@@ -40,6 +40,10 @@ pub(crate) struct BuildArgs {
     /// Run the builder even when an identical build is cached (binary packages are still used).
     #[arg(long)]
     force: bool,
+    /// Where post-build plugins write their artifacts, one directory per plugin
+    /// (default: target/staves/artifacts/NAME next to staves.toml).
+    #[arg(long, value_name = "DIR")]
+    artifacts: Option<std::path::PathBuf>,
 }
 
 /// Progress of a build: status lines, a package progress bar, raw logs with -v.
@@ -128,6 +132,18 @@ impl BuildReporter for CliReporter<'_> {
         }
     }
 
+    fn plugin(&self, name: &str) {
+        self.with_bar_hidden(|| self.printer.status("Running", format!("plugin {name}")));
+    }
+
+    fn plugin_message(&self, plugin: &str, level: &str, text: &str) {
+        if level == "warning" {
+            self.printer.warn(format!("plugin {plugin}: {text}"));
+        } else {
+            self.printer.verbose(format!("plugin {plugin}: {text}"));
+        }
+    }
+
     fn pull(&self, event: &PullEvent<'_>) {
         if !self.pulling.replace(true) {
             self.printer.status("Pulling", "the builder image");
@@ -196,6 +212,7 @@ pub(crate) fn execute(
         verbose: printer.verbosity() >= Verbosity::Verbose,
         source_date_epoch: std::env::var("SOURCE_DATE_EPOCH").ok(),
         interrupt,
+        artifacts_dir: args.artifacts.clone(),
     };
     let reporter = CliReporter {
         printer,
@@ -241,6 +258,17 @@ pub(crate) fn execute(
                 "{reference} ({} uploaded, {} already there)",
                 plural(report.uploaded.len(), "blob"),
                 report.skipped.len()
+            ),
+        );
+    }
+    for artifact in &outcome.artifacts {
+        printer.status(
+            "Artifact",
+            format!(
+                "{} ({}, {})",
+                artifact.path.display(),
+                artifact.plugin,
+                artifact.media_type
             ),
         );
     }

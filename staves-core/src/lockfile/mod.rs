@@ -19,11 +19,13 @@
 
 mod builder;
 mod model;
+mod plugins;
 mod read;
 mod write;
 
 pub use builder::{LockedBuilder, RegistryBuilder};
 pub use model::{DepClassSet, LockedPackage, LockedRepository, Lockfile, Role};
+pub use plugins::LockedPlugin;
 pub use read::{LockfileError, parse};
 pub use write::to_toml;
 

@@ -13,6 +13,8 @@ pub struct Lockfile {
     pub builder: Option<super::LockedBuilder>,
     /// Every repository, sorted by name.
     pub repositories: Vec<LockedRepository>,
+    /// The post-build plugins, in manifest (run) order.
+    pub plugins: Vec<super::LockedPlugin>,
     /// Every package of the image and the builder, sorted by name then version.
     pub packages: Vec<LockedPackage>,
 }

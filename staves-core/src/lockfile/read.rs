@@ -63,6 +63,8 @@ struct RawLock {
     #[serde(default)]
     repository: Vec<RawRepo>,
     #[serde(default)]
+    plugin: Vec<super::plugins::RawPlugin>,
+    #[serde(default)]
     package: Vec<RawPackage>,
 }
 
@@ -190,6 +192,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Lockfile, LockfileError> {
         profile: raw.profile,
         builder,
         repositories,
+        plugins: raw.plugin.into_iter().map(Into::into).collect(),
         packages,
     })
 }
@@ -219,6 +222,7 @@ mod tests {
                 commit: Some("a".repeat(40)),
                 commit_time: Some(1_700_000_000),
             }],
+            plugins: Vec::new(),
             packages: vec![
                 LockedPackage {
                     name: "dev-libs/libfoo".into(),

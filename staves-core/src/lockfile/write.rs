@@ -39,6 +39,8 @@ pub fn to_toml(lock: &Lockfile) -> String {
         }
     }
 
+    super::plugins::write(&mut out, &lock.plugins);
+
     let mut packages: Vec<&LockedPackage> = lock.packages.iter().collect();
     packages.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
     for pkg in packages {
@@ -95,6 +97,6 @@ fn write_list(out: &mut String, key: &str, items: impl Iterator<Item = String>) 
 }
 
 /// A TOML basic string with the escapes TOML requires.
-fn quote(s: &str) -> String {
+pub(super) fn quote(s: &str) -> String {
     toml_edit::Value::from(s).to_string()
 }

@@ -34,7 +34,7 @@ mod tests;
 pub use error::{ErrorKind, Location, ManifestError};
 pub use model::{
     Builder, BuilderSource, Command, Env, ExposedPort, GitRef, Hook, ImageConfig, Locale, Manifest,
-    PackageConfig, Plugin, ProjectKind, Protocol, Repository, RepositoryKind,
+    PackageConfig, Plugin, PluginLimits, ProjectKind, Protocol, Repository, RepositoryKind,
 };
 
 /// The JSON Schema of `staves.toml`, for editors (Taplo, VS Code's Even

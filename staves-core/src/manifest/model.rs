@@ -538,6 +538,45 @@ pub struct Plugin {
     #[serde(default)]
     #[schemars(with = "serde_json::Map<String, serde_json::Value>")]
     pub config: toml::Table,
+    /// Per-plugin overrides of the sandbox limits.
+    #[serde(default)]
+    pub limits: PluginLimits,
+}
+
+/// A plugin's `limits` table: overrides of the defaults documented in
+/// `plugins/README.md` (512 MiB, 2e11 fuel, 300 s).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PluginLimits {
+    /// Linear memory, e.g. `"1GiB"` (units B, KiB, MiB, GiB; at most 4GiB).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub memory: Option<Spanned<String>>,
+    /// Deterministic CPU budget in fuel units, e.g. `1e12`.
+    #[serde(default)]
+    #[schemars(with = "Option<f64>")]
+    pub fuel: Option<Spanned<f64>>,
+    /// Wall-clock limit, e.g. `"10m"` (units ms, s, m).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub timeout: Option<Spanned<String>>,
+}
+
+impl PluginLimits {
+    /// The table as `Limits::with_overrides` reads it (only the keys set).
+    pub fn to_table(&self) -> toml::Table {
+        let mut table = toml::Table::new();
+        if let Some(memory) = &self.memory {
+            table.insert("memory".into(), memory.get_ref().clone().into());
+        }
+        if let Some(fuel) = &self.fuel {
+            table.insert("fuel".into(), toml::Value::Float(*fuel.get_ref()));
+        }
+        if let Some(timeout) = &self.timeout {
+            table.insert("timeout".into(), timeout.get_ref().clone().into());
+        }
+        table
+    }
 }
 
 /// When a plugin runs.

@@ -470,6 +470,13 @@ fn type_hint(path: &[Seg]) -> Option<(&'static str, Option<&'static str>)> {
         "kind" => ("`\"image\"` or `\"builder\"`", Some("kind = \"builder\"")),
         "description" => ("a string", Some("description = \"Gentoo stage3 with Python\"")),
         "plugins[].config" => ("a table", None),
+        "plugins[].limits" => (
+            "a table",
+            Some("limits = { memory = \"1GiB\", fuel = 1e12, timeout = \"10m\" }"),
+        ),
+        "plugins[].limits.memory" => ("a string (a size)", Some("memory = \"1GiB\"")),
+        "plugins[].limits.fuel" => ("a number", Some("fuel = 1e12")),
+        "plugins[].limits.timeout" => ("a string (a duration)", Some("timeout = \"10m\"")),
         "env.*.*"
         | "image.env.*"
         | "image.labels.*"

@@ -102,6 +102,9 @@ pub enum Error {
         /// The manifest.
         path: PathBuf,
     },
+    /// A post-build plugin could not be pinned, fetched or run.
+    #[error(transparent)]
+    Plugin(#[from] crate::plugin::PluginError),
     /// The builder could not be resolved from its index or pinned.
     #[error(transparent)]
     Builder(#[from] super::builders::BuilderIndexError),
@@ -162,6 +165,7 @@ impl Error {
             Error::NoRepositories { .. } => vec![
                 "add one, e.g.\n[[repositories]]\nname = \"gentoo\"\ntype = \"git\"\nuri = \"https://github.com/gentoo-mirror/gentoo.git\"\nbranch = \"stable\"".into(),
             ],
+            Error::Plugin(e) => e.help(),
             Error::Builder(e) => e.help(),
             Error::Edit(_) | Error::Io { .. } => Vec::new(),
         }

@@ -226,6 +226,7 @@ fn finish(
     }
     let resolution = workspace::resolve_manifest(manifest, repos, keep, reporter)?;
     let mut new = workspace::to_lockfile(manifest, &ctx.manifest_path, repos, &resolution);
+    new.plugins = super::plugins::pin_all(ctx, manifest, old)?;
     new.builder = super::builders::lock_builder(ctx, manifest, old, builder_update)?;
     let text = lockfile::to_toml(&new);
     let old_text = fs_err::read_to_string(&lock_path).ok();

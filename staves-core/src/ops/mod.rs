@@ -9,6 +9,7 @@ pub mod builders;
 mod error;
 pub mod init;
 pub mod lock;
+mod plugins;
 pub mod publish;
 pub mod remove;
 pub mod search;

@@ -511,6 +511,25 @@ mod tests {
     }
 
     #[test]
+    fn examples_builders_parse() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/builders");
+        for (name, libc) in [("x86_64-glibc", "glibc"), ("x86_64-musl", "musl")] {
+            let path = dir.join(name).join("staves.toml");
+            let manifest = Manifest::load(&path).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(manifest.project_kind(), ProjectKind::Builder);
+            assert_eq!(manifest.name.get_ref(), name);
+            let version = manifest.version.as_ref().unwrap().get_ref();
+            semver::Version::parse(version).unwrap();
+            let image = manifest.builder.as_ref().unwrap().image.as_deref().unwrap();
+            assert!(image.starts_with("docker.io/gentoo/stage3:"), "{image}");
+            let profile = manifest.profile.as_ref().unwrap().get_ref();
+            assert_eq!(profile.ends_with("/musl"), libc == "musl", "{profile}");
+            assert!(manifest.description.is_some());
+            assert!(dir.join(name).join("README.md").is_file());
+        }
+    }
+
+    #[test]
     fn a_clean_tree_passes_and_changes_are_listed() {
         let dir = tempfile::tempdir().unwrap();
         let repo = git2::Repository::init(dir.path()).unwrap();

@@ -300,6 +300,8 @@ pub(crate) fn to_lockfile(
         profile: resolution.profile.clone(),
         builder: None,
         repositories,
+        // Pinned by `ops::lock` (hashing can fail; this cannot).
+        plugins: Vec::new(),
         packages,
     }
 }

@@ -26,6 +26,32 @@ pub enum PluginError {
         /// What is wrong and what to do.
         message: String,
     },
+    /// A `url` plugin could not be downloaded, or the download does not
+    /// have the pinned SHA-256.
+    #[error("plugin `{name}`: cannot download {url}: {message}")]
+    Download {
+        /// The plugin.
+        name: String,
+        /// The URL.
+        url: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// `--offline` and a `url` plugin is not in the cache.
+    #[error("plugin `{name}`: {url} is not in the cache and --offline forbids downloading it")]
+    Offline {
+        /// The plugin.
+        name: String,
+        /// The URL.
+        url: String,
+    },
+    /// The lock has no row for a plugin of the manifest (or a different
+    /// source), and the lock may not change.
+    #[error("plugin `{name}` is not pinned in staves.lock")]
+    NotLocked {
+        /// The plugin.
+        name: String,
+    },
     /// The file is not the one the lock pins.
     #[error(
         "plugin `{name}` changed since it was locked: {} has sha256 {actual}, the lock has {expected}; \
@@ -138,6 +164,25 @@ pub enum PluginError {
 }
 
 impl PluginError {
+    /// What the user can do about it (lines rendered as `help:`).
+    pub fn help(&self) -> Vec<String> {
+        match self {
+            PluginError::Download { .. } => vec![
+                "check the URL and the network; `sha256` in staves.toml must be the file's SHA-256".into(),
+            ],
+            PluginError::Offline { .. } => {
+                vec!["run the command once without --offline to download it into the cache".into()]
+            }
+            PluginError::NotLocked { .. } => {
+                vec!["run `staves lock` (without --locked / --frozen) to pin it".into()]
+            }
+            PluginError::Limits { .. } | PluginError::Stopped { .. } => vec![
+                "limits can be raised per plugin: limits = { memory = \"1GiB\", fuel = 1e12, timeout = \"10m\" }".into(),
+            ],
+            _ => Vec::new(),
+        }
+    }
+
     /// The plugin's stderr, for the variants that ran it.
     pub fn stderr(&self) -> Option<&str> {
         match self {

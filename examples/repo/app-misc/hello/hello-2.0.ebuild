@@ -12,4 +12,9 @@ src_install() {
 echo "Hello from a Staves image (hello 2.0)"
 [ -f /usr/share/hello/extras ] && cat /usr/share/hello/extras
 exit 0'
+	# Documentation, so that removing it (the strip-docs plugin) shows.
+	newdoc - README <<<'hello: prints a greeting.'
+	newman - hello.1 <<<'.TH HELLO 1
+.SH NAME
+hello \- print a greeting'
 }

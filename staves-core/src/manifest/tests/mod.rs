@@ -3,6 +3,7 @@
 mod errors;
 mod fuzz;
 mod keys;
+mod plugin_limits;
 mod schema;
 
 use std::path::Path;

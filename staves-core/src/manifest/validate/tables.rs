@@ -388,14 +388,20 @@ pub(super) fn check_plugins(plugins: &[Plugin], ctx: &Ctx<'_, '_>) -> Result {
                 Some("compute it with `sha256sum plugin.wasm`".to_owned()),
             ));
         }
-        if let Err(crate::plugin::PluginError::Limits { key: limit, message, .. }) =
-            crate::plugin::Limits::with_overrides(name, &plugin.limits.to_table())
+        if let Err(crate::plugin::PluginError::Limits {
+            key: limit,
+            message,
+            ..
+        }) = crate::plugin::Limits::with_overrides(name, &plugin.limits.to_table())
         {
             return Err(invalid(
                 ctx,
                 &[key("plugins"), Seg::Index(i), key("limits"), key(&limit)],
                 format!("plugin `{name}`: invalid `limits.{limit}`: {message}"),
-                Some("for example limits = { memory = \"1GiB\", fuel = 1e12, timeout = \"10m\" }".to_owned()),
+                Some(
+                    "for example limits = { memory = \"1GiB\", fuel = 1e12, timeout = \"10m\" }"
+                        .to_owned(),
+                ),
             ));
         }
     }

@@ -32,6 +32,8 @@ mod cache;
 mod error;
 mod fetch;
 mod outputs;
+mod plugin_root;
+mod plugins;
 mod rootfs;
 mod run;
 
@@ -56,6 +58,7 @@ pub use builder_image::BUILDER_LABEL_PREFIX;
 pub use cache::{PruneOutcome, prune};
 pub use error::BuildError;
 pub use outputs::{Delivered, LOCK_CHECKSUM_LABEL, OutputTarget};
+pub use plugins::BuildArtifact;
 
 /// Layer compression of built images: gzip (Docker 20.10 cannot load zstd).
 const COMPRESSION: Compression = Compression::Gzip { level: 6 };
@@ -76,6 +79,10 @@ pub trait BuildReporter: Reporter {
     fn emerge_end(&self) {}
     /// Builder image pull progress.
     fn pull(&self, _event: &PullEvent<'_>) {}
+    /// A post-build plugin starts.
+    fn plugin(&self, _name: &str) {}
+    /// A plugin's `info` or `warning` message (`level`).
+    fn plugin_message(&self, _plugin: &str, _level: &str, _text: &str) {}
 }
 
 /// Options of [`build`].
@@ -101,6 +108,9 @@ pub struct BuildOptions {
     pub source_date_epoch: Option<String>,
     /// Ctrl-C flag for the engine calls.
     pub interrupt: Interrupt,
+    /// Where plugin artifacts go (default: `target/staves/artifacts/<name>`
+    /// next to `staves.toml`), one directory per plugin.
+    pub artifacts_dir: Option<PathBuf>,
 }
 
 /// What [`build`] did.
@@ -126,6 +136,8 @@ pub struct BuildOutcome {
     pub delivered: Delivered,
     /// The epoch used.
     pub epoch: u64,
+    /// Files the post-build plugins produced.
+    pub artifacts: Vec<BuildArtifact>,
 }
 
 struct PullAdapter<'a>(&'a dyn BuildReporter);
@@ -255,6 +267,7 @@ pub fn build(
         .as_deref()
         .map(|p| outputs::push_reference(p, &tag))
         .transpose()?;
+    let plugin_specs = super::plugins::specs(ctx, &manifest, &lock).map_err(super::Error::from)?;
     let epoch = epoch(&lock, options.source_date_epoch.as_deref())?;
 
     // 2. The builder image.
@@ -464,6 +477,19 @@ pub fn build(
             facts,
         );
     }
+    let mut layer = layer;
+    let post_build = plugins::PostBuild {
+        specs: &plugin_specs,
+        cache_dir: &ctx.cache_dir,
+        store: &store,
+        layer_options: &layer_options,
+        scratch: scratch.path(),
+        artifacts_dir: &(options.artifacts_dir.clone())
+            .unwrap_or_else(|| plugins::default_artifacts_dir(ctx, manifest.name.get_ref())),
+        rootfs_key: cacheable.then_some(key.as_str()),
+        force: options.force,
+    };
+    let artifacts = plugins::post_build(&lock, &post_build, &mut layer, &mut spec, reporter)?;
     let image = assemble(&store, &spec, std::slice::from_ref(&layer))?;
 
     // 6. Deliver.
@@ -494,6 +520,7 @@ pub fn build(
         layer_size: layer.size,
         delivered,
         epoch,
+        artifacts,
     })
 }
 

@@ -1,0 +1,276 @@
+//! The image root as a directory for post-build plugins, and back.
+//!
+//! The root comes out of the builder as a layer (a sorted, normalised tar
+//! in the blob store). Plugins need a directory, so [`unpack`] writes the
+//! layer out under the build's scratch directory and keeps an [`Owners`]
+//! index of every entry's owner and mode as the layer has them; after the
+//! plugins, [`repack`] turns the directory into a tar again, which
+//! `layer_from_tar` sorts and normalises like any other root.
+//!
+//! Run as root (the usual case with a rootful engine), the directory has
+//! the real owners and modes, so a plugin's `chown`/`chmod` operations land
+//! in the image. Without privileges the directory belongs to the user:
+//! owners (and directory modes, which are made writable to unpack into
+//! them) come from the index instead, device nodes are kept aside and put
+//! back, and `chown` operations fail (the plugin's operations are then
+//! undone and the build stops). Extended attributes are not kept in a
+//! build with plugins.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::io::{self, BufReader, Read};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::path::Path;
+
+use tar::{EntryType, Header};
+
+/// Owner and mode of every entry of the layer, by path (`usr/bin/x`).
+#[derive(Debug, Default)]
+pub(crate) struct Owners {
+    entries: HashMap<String, (u64, u64, u32)>,
+    /// Device nodes and FIFOs that could not be created (no privileges).
+    specials: Vec<(String, Header)>,
+    /// Whether the directory carries the real owners (running as root).
+    real: bool,
+}
+
+fn clean(path: &[u8]) -> String {
+    let text = String::from_utf8_lossy(path);
+    text.trim_start_matches("./")
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+/// Writes the (decompressed) layer tar `input` out under `root` (which must
+/// exist and be empty).
+pub(crate) fn unpack<R: Read>(input: R, root: &Path) -> io::Result<Owners> {
+    unpack_as(input, root, rustix::process::geteuid().is_root())
+}
+
+/// [`unpack`], with `real` saying whether owners can be set (root).
+fn unpack_as<R: Read>(input: R, root: &Path, real: bool) -> io::Result<Owners> {
+    let mut owners = Owners {
+        real,
+        ..Owners::default()
+    };
+    let mut archive = tar::Archive::new(input);
+    archive.set_preserve_permissions(true);
+    archive.set_preserve_ownerships(real);
+    archive.set_preserve_mtime(true);
+    archive.set_overwrite(true);
+    let mut dirs = Vec::new();
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        let path = clean(&entry.path_bytes());
+        if path.is_empty() {
+            continue;
+        }
+        let header = entry.header().clone();
+        let mode = header.mode()? & 0o7777;
+        owners
+            .entries
+            .insert(path.clone(), (header.uid()?, header.gid()?, mode));
+        let kind = header.entry_type();
+        if !real && matches!(kind, EntryType::Char | EntryType::Block | EntryType::Fifo) {
+            owners.specials.push((path, header));
+            continue;
+        }
+        entry.unpack_in(root)?;
+        if kind == EntryType::Directory {
+            if !real {
+                // Keep it writable while its contents are unpacked.
+                fs::set_permissions(root.join(&path), fs::Permissions::from_mode(0o700))?;
+            }
+            dirs.push((path, mode));
+        }
+    }
+    // Directory modes last (a read-only directory would refuse its
+    // contents); deepest first.
+    if real {
+        for (path, mode) in dirs.iter().rev() {
+            fs::set_permissions(root.join(path), fs::Permissions::from_mode(*mode))?;
+        }
+    }
+    Ok(owners)
+}
+
+/// Writes the tree under `root` as a tar to `output` (paths relative to
+/// `root`), with the owners of `owners` where the directory cannot carry
+/// them. Hard links stay hard links.
+pub(crate) fn repack<W: io::Write>(root: &Path, owners: &Owners, output: W) -> io::Result<W> {
+    let mut builder = tar::Builder::new(output);
+    builder.follow_symlinks(false);
+    let mut links: BTreeMap<(u64, u64), String> = BTreeMap::new();
+    walk(root, "", owners, &mut builder, &mut links)?;
+    for (path, header) in &owners.specials {
+        let parent = Path::new(path).parent().unwrap_or(Path::new(""));
+        if root.join(parent).is_dir() && fs::symlink_metadata(root.join(path)).is_err() {
+            let mut header = header.clone();
+            builder.append_data(&mut header, path, io::empty())?;
+        }
+    }
+    builder.into_inner()
+}
+
+fn walk<W: io::Write>(
+    dir: &Path,
+    rel: &str,
+    owners: &Owners,
+    builder: &mut tar::Builder<W>,
+    links: &mut BTreeMap<(u64, u64), String>,
+) -> io::Result<()> {
+    let mut names: Vec<_> = fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.file_name()))
+        .collect::<io::Result<_>>()?;
+    names.sort();
+    for name in names {
+        let full = dir.join(&name);
+        let path = if rel.is_empty() {
+            name.to_string_lossy().into_owned()
+        } else {
+            format!("{rel}/{}", name.to_string_lossy())
+        };
+        let meta = fs::symlink_metadata(&full)?;
+        let file_type = meta.file_type();
+        let mut header = Header::new_gnu();
+        header.set_metadata(&meta);
+        header.set_mtime(meta.mtime().max(0) as u64);
+        if !owners.real {
+            let (uid, gid, mode) = owners.entries.get(&path).copied().unwrap_or((0, 0, 0));
+            header.set_uid(uid);
+            header.set_gid(gid);
+            if file_type.is_dir() && owners.entries.contains_key(&path) {
+                header.set_mode(mode);
+            }
+        }
+        if file_type.is_dir() {
+            header.set_entry_type(EntryType::Directory);
+            header.set_size(0);
+            builder.append_data(&mut header, &path, io::empty())?;
+            walk(&full, &path, owners, builder, links)?;
+        } else if file_type.is_symlink() {
+            header.set_entry_type(EntryType::Symlink);
+            header.set_size(0);
+            builder.append_link(&mut header, &path, fs::read_link(&full)?)?;
+        } else if file_type.is_file() {
+            if meta.nlink() > 1 {
+                if let Some(first) = links.get(&(meta.dev(), meta.ino())) {
+                    header.set_entry_type(EntryType::Link);
+                    header.set_size(0);
+                    builder.append_link(&mut header, &path, first)?;
+                    continue;
+                }
+                links.insert((meta.dev(), meta.ino()), path.clone());
+            }
+            header.set_entry_type(EntryType::Regular);
+            let file = BufReader::new(fs::File::open(&full)?);
+            builder.append_data(&mut header, &path, file)?;
+        } else if file_type.is_char_device() || file_type.is_block_device() || file_type.is_fifo() {
+            header.set_size(0);
+            builder.append_data(&mut header, &path, io::empty())?;
+        }
+        // Sockets cannot be stored in a tar; layers skip them too.
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(
+        b: &mut tar::Builder<Vec<u8>>,
+        path: &str,
+        kind: EntryType,
+        mode: u32,
+        uid: u64,
+        data: &[u8],
+    ) {
+        let mut h = Header::new_gnu();
+        h.set_entry_type(kind);
+        h.set_mode(mode);
+        h.set_uid(uid);
+        h.set_gid(uid);
+        h.set_size(data.len() as u64);
+        h.set_mtime(1000);
+        b.append_data(&mut h, path, data).unwrap();
+    }
+
+    #[test]
+    fn round_trips_owners_modes_links_and_removals() {
+        round_trip(true);
+    }
+
+    #[test]
+    fn without_privileges_owners_and_directory_modes_come_from_the_index() {
+        round_trip(false);
+    }
+
+    fn round_trip(real: bool) {
+        let mut b = tar::Builder::new(Vec::new());
+        entry(&mut b, "usr/", EntryType::Directory, 0o755, 0, b"");
+        entry(&mut b, "usr/bin/", EntryType::Directory, 0o555, 0, b"");
+        entry(
+            &mut b,
+            "usr/bin/ping",
+            EntryType::Regular,
+            0o4711,
+            0,
+            b"ping",
+        );
+        entry(&mut b, "srv/", EntryType::Directory, 0o750, 1000, b"");
+        entry(&mut b, "srv/data", EntryType::Regular, 0o640, 1000, b"d");
+        entry(&mut b, "usr/share/", EntryType::Directory, 0o755, 0, b"");
+        entry(
+            &mut b,
+            "usr/share/doc",
+            EntryType::Regular,
+            0o644,
+            0,
+            b"doc",
+        );
+        for (kind, path, target) in [
+            (EntryType::Symlink, "usr/bin/sh", "/bin/busybox"),
+            (EntryType::Link, "usr/bin/ping6", "usr/bin/ping"),
+        ] {
+            let mut h = Header::new_gnu();
+            h.set_entry_type(kind);
+            h.set_mode(0o777);
+            h.set_uid(0);
+            h.set_gid(0);
+            h.set_mtime(1000);
+            h.set_size(0);
+            b.append_link(&mut h, path, target).unwrap();
+        }
+        let input = b.into_inner().unwrap();
+
+        let dir = tempfile::tempdir().unwrap();
+        let owners = unpack_as(&input[..], dir.path(), real).unwrap();
+        fs::remove_file(dir.path().join("usr/share/doc")).unwrap();
+        let out = repack(dir.path(), &owners, Vec::new()).unwrap();
+
+        let mut seen = BTreeMap::new();
+        for e in tar::Archive::new(&out[..]).entries().unwrap() {
+            let e = e.unwrap();
+            let h = e.header();
+            let link = e.link_name().unwrap().map(|l| l.display().to_string());
+            seen.insert(
+                e.path().unwrap().display().to_string(),
+                (
+                    h.entry_type(),
+                    h.mode().unwrap() & 0o7777,
+                    h.uid().unwrap(),
+                    link,
+                ),
+            );
+        }
+        assert_eq!(seen["usr/bin"], (EntryType::Directory, 0o555, 0, None));
+        assert_eq!(seen["usr/bin/ping"], (EntryType::Regular, 0o4711, 0, None));
+        assert_eq!(seen["srv"], (EntryType::Directory, 0o750, 1000, None));
+        assert_eq!(seen["srv/data"], (EntryType::Regular, 0o640, 1000, None));
+        assert_eq!(seen["usr/bin/sh"].3.as_deref(), Some("/bin/busybox"));
+        assert_eq!(seen["usr/bin/ping6"].0, EntryType::Link);
+        assert!(!seen.contains_key("usr/share/doc"));
+        assert!(seen.contains_key("usr/share"));
+    }
+}
