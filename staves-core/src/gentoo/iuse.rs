@@ -26,34 +26,45 @@ impl fmt::Display for IuseFlag {
 }
 
 /// Parses a whitespace-separated `IUSE` value; errors point at the token.
+///
+/// # Errors
+/// The first invalid entry (see [`iuse_entries`]).
 pub fn parse_iuse(s: &str) -> Result<Vec<IuseFlag>, ParseError> {
-    let mut out = Vec::new();
+    iuse_entries(s).collect()
+}
+
+/// The entries of an `IUSE` value one at a time, each a flag or the error
+/// for its token (with the token's byte offset), so that a caller can go
+/// on past a bad token the way Portage does: it splits IUSE on whitespace,
+/// strips one `+`/`-` and never rejects a name.
+pub fn iuse_entries(s: &str) -> impl Iterator<Item = Result<IuseFlag, ParseError>> + '_ {
     let mut rest = s;
-    while let Some(start) = rest.find(|c: char| !c.is_ascii_whitespace()) {
+    std::iter::from_fn(move || {
+        let start = rest.find(|c: char| !c.is_ascii_whitespace())?;
         let tail = &rest[start..];
         let end = tail
             .find(|c: char| c.is_ascii_whitespace())
             .unwrap_or(tail.len());
         let token = &tail[..end];
         let offset = s.len() - rest.len() + start;
+        rest = &tail[end..];
         let (name, default) = match token.as_bytes()[0] {
             b'+' => (&token[1..], Some(true)),
             b'-' => (&token[1..], Some(false)),
             _ => (token, None),
         };
-        if !is_valid_use_flag(name) {
-            return Err(ParseError::at(
+        Some(if is_valid_use_flag(name) {
+            Ok(IuseFlag {
+                name: name.to_owned(),
+                default,
+            })
+        } else {
+            Err(ParseError::at(
                 offset,
                 format!("invalid IUSE entry `{token}`: expected `flag`, `+flag` or `-flag`"),
-            ));
-        }
-        out.push(IuseFlag {
-            name: name.to_owned(),
-            default,
-        });
-        rest = &tail[end..];
-    }
-    Ok(out)
+            ))
+        })
+    })
 }
 
 #[cfg(test)]
@@ -76,5 +87,21 @@ mod tests {
         for (s, offset) in [("a +", 2), ("a ++b", 2), ("x _y", 2), ("a b!", 2), ("é", 0)] {
             assert_eq!(parse_iuse(s).unwrap_err().offset, Some(offset), "{s}");
         }
+    }
+
+    #[test]
+    fn entries_go_on_past_a_bad_token() {
+        let got: Vec<Result<String, Option<usize>>> = iuse_entries("+a b! ++c\t-d")
+            .map(|e| e.map(|f| f.to_string()).map_err(|e| e.offset))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                Ok("+a".to_owned()),
+                Err(Some(3)),
+                Err(Some(6)),
+                Ok("-d".to_owned())
+            ]
+        );
     }
 }

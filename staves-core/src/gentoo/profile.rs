@@ -34,6 +34,7 @@ use super::profile_lists::{
     AtomEntry, AtomRules, ListToken, atom_dict, atom_tokens, eapi_level, flag_tokens, stack_atoms,
     stack_strings,
 };
+pub use super::profile_lists::{LineOrigin, ListedAtom};
 pub use super::profile_vars::INCREMENTALS;
 use super::profile_vars::combine;
 use super::profile_walk::{NodeLoc, RepoCtx, Walker};
@@ -95,10 +96,11 @@ pub struct ProfileStack {
     pub system: Vec<Atom>,
     /// Masked atoms: every included repository's `profiles/package.mask`
     /// (restricted to that repository with `::repo`, masters' masks
-    /// included, like Portage) and the nodes' `package.mask`.
-    pub package_mask: Vec<Atom>,
+    /// included, like Portage) and the nodes' `package.mask`, each with
+    /// the line that masks it.
+    pub package_mask: Vec<ListedAtom>,
     /// Repository- and profile-level `package.unmask`.
-    pub package_unmask: Vec<Atom>,
+    pub package_unmask: Vec<ListedAtom>,
     /// Global `use.mask` after stacking.
     pub use_mask: BTreeSet<String>,
     /// Global `use.force` after stacking.
@@ -114,6 +116,11 @@ pub struct ProfileStack {
     pub package_accept_keywords: Vec<(Atom, Vec<String>)>,
     /// Profile-level `package.keywords` (changes a package's KEYWORDS).
     pub package_keywords: Vec<(Atom, Vec<String>)>,
+    /// License groups (`profiles/license_groups` of every included
+    /// repository; the members of a group defined in several are merged,
+    /// as Portage's `LicenseManager` does). Members may name other groups
+    /// as `@GROUP`.
+    pub license_groups: BTreeMap<String, Vec<String>>,
     /// `package.provided` CPVs from nodes with EAPI < 7 (later EAPIs
     /// forbid the file; Portage then ignores it with a warning).
     pub package_provided: Vec<String>,
@@ -227,6 +234,7 @@ impl ProfileStack {
             i += 1;
         }
         let (repo_mask, repo_unmask) = repo_masks(&walker, &names, &mut warnings)?;
+        let license_groups = license_groups(&walker, &names)?;
 
         let profile_mask = stack_atoms(&lists.package_mask, true);
         let profile_unmask = stack_atoms(&lists.package_unmask, true);
@@ -264,12 +272,13 @@ impl ProfileStack {
             use_tokens: combined.use_tokens,
             use_flags: combined.use_flags,
             system,
-            package_mask: package_mask.into_iter().map(|e| e.atom).collect(),
-            package_unmask: package_unmask.into_iter().map(|e| e.atom).collect(),
+            package_mask: package_mask.into_iter().map(AtomEntry::listed).collect(),
+            package_unmask: package_unmask.into_iter().map(AtomEntry::listed).collect(),
             use_mask,
             use_force,
             package_accept_keywords: lists.accept_keywords,
             package_keywords: lists.keywords,
+            license_groups,
             package_provided: stack_strings(&lists.provided),
             repositories: names,
             warnings,
@@ -522,4 +531,29 @@ fn repo_masks(
         }
     }
     Ok((mask, unmask))
+}
+
+/// Portage's `LicenseManager._read_license_groups`: `profiles/license_groups`
+/// of each repository in `names` (`group member…` lines; a line without
+/// members is skipped, like `grabdict`).
+fn license_groups(
+    walker: &Walker<'_>,
+    names: &[String],
+) -> Result<BTreeMap<String, Vec<String>>, ProfileError> {
+    const PATH: &str = "profiles/license_groups";
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for name in names {
+        let ctx = &walker.ctx[name];
+        let lines = read_lines(ctx.files.as_ref(), PATH, false).map_err(io_err(&ctx.name, PATH))?;
+        for l in lines {
+            if let Some((group, members)) = l.words.split_first()
+                && !members.is_empty()
+            {
+                out.entry(group.clone())
+                    .or_default()
+                    .extend(members.iter().cloned());
+            }
+        }
+    }
+    Ok(out)
 }

@@ -11,12 +11,45 @@ use super::name::is_valid_use_flag;
 use super::pkgfiles::Line;
 use super::profile::ProfileWarning;
 
+/// Where a line of a profile file comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineOrigin {
+    /// Repository name.
+    pub repo: String,
+    /// File path from the repository root (the file inside a directory
+    /// when the list is a directory).
+    pub path: String,
+    /// 1-based line number.
+    pub line: usize,
+}
+
+impl std::fmt::Display for LineOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`{}` line {} of repository `{}`",
+            self.path, self.line, self.repo
+        )
+    }
+}
+
+/// An atom of a stacked profile list (`package.mask`, `package.unmask`)
+/// with the line that put it there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedAtom {
+    /// The atom (repository-level masks carry the repository as `::repo`).
+    pub atom: Atom,
+    /// Where it was written.
+    pub origin: LineOrigin,
+}
+
 /// An atom together with the text it was written as (Portage compares
 /// list entries by their text).
 #[derive(Debug, Clone)]
 pub(crate) struct AtomEntry {
     pub(crate) text: String,
     pub(crate) atom: Atom,
+    pub(crate) origin: LineOrigin,
 }
 
 impl AtomEntry {
@@ -32,7 +65,19 @@ impl AtomEntry {
             Some(i) => format!("{}::{repo}{}", &self.text[..i], &self.text[i..]),
             None => format!("{}::{repo}", self.text),
         };
-        AtomEntry { text, atom }
+        AtomEntry {
+            text,
+            atom,
+            origin: self.origin.clone(),
+        }
+    }
+
+    /// The atom with its origin.
+    pub(crate) fn listed(self) -> ListedAtom {
+        ListedAtom {
+            atom: self.atom,
+            origin: self.origin,
+        }
     }
 
     /// The text without its `::repo` part.
@@ -173,6 +218,11 @@ pub(crate) fn atom_tokens(
                 AtomEntry {
                     text: rest.to_owned(),
                     atom,
+                    origin: LineOrigin {
+                        repo: repo.to_owned(),
+                        path: l.file.clone(),
+                        line: l.line,
+                    },
                 },
             ));
         }

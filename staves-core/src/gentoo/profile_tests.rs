@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::profile::{ProfileError, ProfileStack};
+use super::profile::{LineOrigin, ListedAtom, ProfileError, ProfileStack};
 use super::tree::{MemFiles, RepoFiles};
 
 type Repos = BTreeMap<String, Arc<dyn RepoFiles>>;
@@ -25,6 +25,10 @@ fn strs<'a>(it: impl IntoIterator<Item = &'a String>) -> Vec<&'a str> {
 
 fn atoms(list: &[super::atom::Atom]) -> Vec<String> {
     list.iter().map(ToString::to_string).collect()
+}
+
+fn masks(list: &[ListedAtom]) -> Vec<String> {
+    list.iter().map(|m| m.atom.to_string()).collect()
 }
 
 /// A small gentoo-like repository. The results asserted for it below
@@ -153,13 +157,28 @@ fn system_set_masks_and_use_lists() {
     // The profile's `-atom` lifts a parent profile's mask but, as in
     // Portage's MaskManager, not the repository-level `profiles/package.mask`.
     assert_eq!(
-        atoms(&p.package_mask),
+        masks(&p.package_mask),
         [
             "=dev-lang/python-3.14*::gentoo",
             "app-misc/old::gentoo",
             "dev-libs/kept",
             "dev-libs/child",
         ]
+    );
+    // Each mask remembers its line (for "masked by …" messages).
+    let origin = |path: &str, line| LineOrigin {
+        repo: "gentoo".to_owned(),
+        path: path.to_owned(),
+        line,
+    };
+    assert_eq!(p.package_mask[1].origin, origin("profiles/package.mask", 3));
+    assert_eq!(
+        p.package_mask[2].origin,
+        origin("profiles/base/package.mask", 2)
+    );
+    assert_eq!(
+        p.package_mask[2].origin.to_string(),
+        "`profiles/base/package.mask` line 2 of repository `gentoo`"
     );
     assert_eq!(strs(&p.use_mask), ["masked-a", "masked-b"]);
     assert!(p.use_force.is_empty());
@@ -179,11 +198,11 @@ fn directories_need_portage_1_or_eapi_7() {
         .insert("profiles/eapi", "5\n");
     let r = repos(vec![("gentoo", g.clone())]);
     let p = load(&r, "gentoo", "default/linux/amd64").unwrap();
-    assert!(!atoms(&p.package_mask).contains(&"dev-libs/child".to_owned()));
+    assert!(!masks(&p.package_mask).contains(&"dev-libs/child".to_owned()));
     g.insert("profiles/default/linux/amd64/eapi", "7\n");
     let r = repos(vec![("gentoo", g)]);
     let p = load(&r, "gentoo", "default/linux/amd64").unwrap();
-    assert!(atoms(&p.package_mask).contains(&"dev-libs/child".to_owned()));
+    assert!(masks(&p.package_mask).contains(&"dev-libs/child".to_owned()));
     assert_eq!(p.nodes.last().unwrap().eapi, "7");
 }
 
@@ -202,12 +221,20 @@ fn overlay() -> MemFiles {
 
 #[test]
 fn repo_colon_parents_and_master_masks() {
-    let r = repos(vec![("gentoo", gentoo()), ("ovl", overlay())]);
+    let mut g = gentoo();
+    g.insert("profiles/license_groups", "FREE MIT @OSI\nOSI BSD\nEMPTY\n");
+    let mut o = overlay();
+    o.insert("profiles/license_groups", "# more\nFREE ovl-license\n");
+    let r = repos(vec![("gentoo", g), ("ovl", o)]);
     let p = load(&r, "ovl", "ovl").unwrap();
+    // license_groups of both repositories, merged per group (Portage).
+    assert_eq!(p.license_groups.len(), 2);
+    assert_eq!(p.license_groups["FREE"], ["MIT", "@OSI", "ovl-license"]);
+    assert_eq!(p.license_groups["OSI"], ["BSD"]);
     assert_eq!(p.nodes.last().unwrap().repo, "ovl");
     assert_eq!(p.nodes[0].repo, "gentoo");
     assert!(p.use_flags().contains("ovl-flag") && p.use_flags().contains("linux-flag"));
-    let masks = atoms(&p.package_mask);
+    let masks = masks(&p.package_mask);
     // gentoo's masks apply to gentoo's packages, and (through `masters`)
     // to the overlay's, where the overlay lifted `app-misc/old`.
     for want in [
@@ -315,7 +342,7 @@ fn invalid_lines_become_warnings() {
         (p.warnings[0].path.as_str(), p.warnings[0].line),
         ("profiles/base/package.mask", 1)
     );
-    assert!(atoms(&p.package_mask).contains(&"dev-libs/ok".to_owned()));
+    assert!(masks(&p.package_mask).contains(&"dev-libs/ok".to_owned()));
 }
 
 #[test]
@@ -406,6 +433,6 @@ fn loads_the_oracle_fixture_profile() {
         ]
     );
     assert_eq!(atoms(&p.system), ["sys-apps/baselayout-mini"]);
-    assert_eq!(atoms(&p.package_mask), ["=sys-apps/buildtool-9999::oracle"]);
+    assert_eq!(masks(&p.package_mask), ["=sys-apps/buildtool-9999::oracle"]);
     assert!(p.warnings.is_empty(), "{:?}", p.warnings);
 }
