@@ -10,3 +10,4 @@ mod init;
 mod lock;
 mod manifest_errors;
 mod plugins;
+mod publish;
