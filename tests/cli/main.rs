@@ -4,6 +4,7 @@
 
 mod add_remove;
 mod build;
+mod builders;
 mod common;
 mod fetch;
 mod init;

@@ -75,7 +75,7 @@ pub(crate) fn execute(
     printer.summary(
         "Found",
         format!(
-            "{} in {}",
+            "{} ({})",
             plural(outcome.found.len(), "builder"),
             outcome.index
         ),

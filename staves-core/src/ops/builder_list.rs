@@ -62,8 +62,9 @@ pub fn list(options: &IndexOptions) -> Result<ListOutcome, BuilderIndexError> {
     let choice = IndexChoice::from_env_or(options.index.as_deref());
     let index = choice.open(&options.cache_dir, options.offline)?;
     let mut builders = Vec::new();
-    for name in index.list()? {
-        let mut entries = index.versions(&name)?;
+    let broken = |e| BuilderIndexError::in_index(&choice, e);
+    for name in index.list().map_err(broken)? {
+        let mut entries = index.versions(&name).map_err(broken)?;
         entries.sort_by(|a, b| a.vers.cmp_precedence(&b.vers));
         let summary = entries.iter().rev().find_map(|e| e.summary.clone());
         let versions = entries

@@ -40,7 +40,8 @@ pub fn search(query: &str, options: &IndexOptions) -> Result<SearchOutcome, Buil
     let choice = IndexChoice::from_env_or(options.index.as_deref());
     let index = choice.open(&options.cache_dir, options.offline)?;
     let found = index
-        .search(query)?
+        .search(query)
+        .map_err(|e| BuilderIndexError::in_index(&choice, e))?
         .into_iter()
         .map(|SearchHit { latest, versions }| Found {
             name: latest.name,

@@ -34,11 +34,19 @@ pub enum BuilderIndexError {
         /// Where it came from (`STAVES_INDEX`, `--index`).
         origin: String,
         /// What is wrong.
-        source: IndexError,
+        source: Box<IndexError>,
+    },
+    /// A file of the index is broken (names the index, the file and line).
+    #[error("index {index}: {source}")]
+    Broken {
+        /// The index as configured.
+        index: String,
+        /// The error naming the file and line inside it.
+        source: Box<IndexError>,
     },
     /// The shipped index has no builder of that name.
     #[error(
-        "no builder named `{name}` in the default index ({DEFAULT_INDEX_LOCATION}); \
+        "no builder named `{name}` in {DEFAULT_INDEX_LOCATION}; \
          set [builder] index = \"…\" (or STAVES_INDEX) to an index that has it, or publish one"
     )]
     NotInDefaultIndex {
@@ -66,11 +74,24 @@ pub enum BuilderIndexError {
 }
 
 impl BuilderIndexError {
+    /// `error` from `index`, with the index named when it is about a file
+    /// inside it (a malformed line, a bad `config.json`).
+    pub fn in_index(index: &IndexChoice, error: IndexError) -> Self {
+        match error {
+            IndexError::Malformed { .. } | IndexError::Config { .. } => BuilderIndexError::Broken {
+                index: index.describe(),
+                source: Box::new(error),
+            },
+            other => BuilderIndexError::Index(other),
+        }
+    }
+
     /// What the user can do about it.
     pub fn help(&self) -> Vec<String> {
         match self {
-            BuilderIndexError::Index(e) | BuilderIndexError::Location { source: e, .. } => {
-                e.help().into_iter().collect()
+            BuilderIndexError::Index(e) => e.help().into_iter().collect(),
+            BuilderIndexError::Location { source, .. } | BuilderIndexError::Broken { source, .. } => {
+                source.help().into_iter().collect()
             }
             BuilderIndexError::NotInDefaultIndex { .. } => vec![
                 "index locations: \"dir+PATH\", \"git+https://…\" (or git+file:///…), \"sparse+https://…\"".into(),
@@ -140,7 +161,7 @@ impl IndexChoice {
                 .parse()
                 .map_err(|source| BuilderIndexError::Location {
                     origin: format!("index `{location}`"),
-                    source,
+                    source: Box::new(source),
                 })?;
         let source = match source {
             IndexSource::Dir(path) if path.is_relative() => IndexSource::Dir(self.base.join(path)),

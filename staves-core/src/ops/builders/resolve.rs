@@ -110,9 +110,11 @@ fn resolve_registry(
                 name: name.to_owned(),
             }
         }
-        other => other.into(),
+        other => BuilderIndexError::in_index(choice, other),
     })?;
-    let config = index.config()?;
+    let config = index
+        .config()
+        .map_err(|e| BuilderIndexError::in_index(choice, e))?;
     let images: std::collections::BTreeMap<String, String> = entry
         .images
         .keys()
