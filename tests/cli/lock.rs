@@ -259,7 +259,7 @@ fn lock_keeps_pinned_commits_and_update_moves_them() {
     ----- stdout -----
 
     ----- stderr -----
-          Pinned staves-demo at 3b35f2fbef18
+          Pinned staves-demo at 8af97291b20a
         Updating app-misc/hello 2.0 -> 2.1
           Locked 10 packages (8 in the image, 2 for the builder only) in [TIME]
     ");
@@ -327,7 +327,7 @@ fn update_of_one_package_keeps_the_others() {
     ----- stdout -----
 
     ----- stderr -----
-          Pinned staves-demo at d037046a78cc
+          Pinned staves-demo at d80daac58697
         Updating app-misc/hello 2.0 -> 2.1
           Locked 10 packages (8 in the image, 2 for the builder only) in [TIME]
     ");
@@ -355,7 +355,7 @@ fn update_of_one_package_keeps_the_others() {
     ----- stdout -----
 
     ----- stderr -----
-          Pinned staves-demo at d037046a78cc
+          Pinned staves-demo at d80daac58697
         Updating sys-apps/busybox 1.36.1 -> 1.37.0
           Locked 10 packages (8 in the image, 2 for the builder only) in [TIME]
     ");
