@@ -386,3 +386,112 @@ fn a_registry_builder_builds_with_its_pinned_image() {
         .expect("run staves build");
     assert_ok(&again);
 }
+
+/// `docker --config DIR` logged in to the auth registry (a config file
+/// written directly, as `docker login` would).
+fn docker_config_for(dir: &Path, registry: &str, user: &str, password: &str) {
+    let out = Command::new("base64")
+        .arg("-w0")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(format!("{user}:{password}").as_bytes())?;
+            child.wait_with_output()
+        })
+        .expect("run base64");
+    let auth = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    std::fs::create_dir_all(dir).expect("create docker config dir");
+    std::fs::write(
+        dir.join("config.json"),
+        format!("{{\"auths\":{{\"{registry}\":{{\"auth\":\"{auth}\"}}}}}}\n"),
+    )
+    .expect("write docker config");
+}
+
+#[test]
+fn an_image_builder_is_pinned_to_its_digest_and_pulled_with_credentials() {
+    let Some(vars) = services() else { return };
+    let ctx = TestContext::new();
+
+    // An image only the engine has: pinned to its image id.
+    let local = &vars["BUILDER"];
+    ctx.write_manifest(&format!(
+        "{}\n[builder]\nimage = \"{local}\"\n",
+        ctx.demo_manifest("[\"app-misc/hello\"]")
+    ));
+    let lock = ctx
+        .staves()
+        .arg("lock")
+        .env("DOCKER_HOST", &vars["DOCKER_HOST"])
+        .output()
+        .expect("run staves lock");
+    assert_success(&lock);
+    let id = stdout(&docker(&["image", "inspect", "-f", "{{.Id}}", local]));
+    assert_eq!(
+        builder_table(&ctx.read("staves.lock")),
+        format!("[builder]\nimage = \"{local}\"\npinned = \"{id}\"")
+    );
+
+    // Pushed to the registry with htpasswd auth: pinned to the registry's
+    // digest; once the engine no longer has it, the build pulls it with the
+    // credentials of ~/.docker/config.json.
+    let registry = &vars["STAVES_TEST_REGISTRY_AUTH"];
+    let (user, password) = (
+        &vars["STAVES_TEST_REGISTRY_USER"],
+        &vars["STAVES_TEST_REGISTRY_PASSWORD"],
+    );
+    let config = ctx.root.join("home/.docker");
+    docker_config_for(&config, registry, user, password);
+    let config_arg = config.display().to_string();
+    let repo = format!("{registry}/staves-e2e/auth-builder");
+    let tagged = format!("{repo}:1");
+    assert!(docker(&["tag", local, &tagged]).status.success());
+    let push = docker(&["--config", &config_arg, "push", &tagged]);
+    assert!(
+        push.status.success(),
+        "{}",
+        String::from_utf8_lossy(&push.stderr)
+    );
+    ctx.write_manifest(&format!(
+        "{}\n[builder]\nimage = \"{tagged}\"\n",
+        ctx.demo_manifest("[\"app-misc/hello\"]")
+            .replace("name = \"demo\"", "name = \"staves-e2e/auth-builder-user\"")
+    ));
+    let lock = ctx
+        .staves()
+        .arg("lock")
+        .env("DOCKER_HOST", &vars["DOCKER_HOST"])
+        .output()
+        .expect("run staves lock");
+    assert_success(&lock);
+    let table = builder_table(&ctx.read("staves.lock"));
+    let pinned = table
+        .lines()
+        .find_map(|l| l.strip_prefix("pinned = \""))
+        .and_then(|l| l.strip_suffix('"'))
+        .unwrap_or_else(|| panic!("no pin: {table}"))
+        .to_owned();
+    assert!(pinned.starts_with(&format!("{repo}@sha256:")), "{table}");
+
+    assert!(docker(&["rmi", &tagged]).status.success(), "untag");
+    assert!(
+        !docker(&["image", "inspect", &pinned]).status.success(),
+        "the engine must not have {pinned} any more"
+    );
+    let build = ctx
+        .staves()
+        .arg("build")
+        .env("DOCKER_HOST", &vars["DOCKER_HOST"])
+        .output()
+        .expect("run staves build");
+    assert_ok(&build);
+    let stderr = String::from_utf8_lossy(&build.stderr);
+    assert!(stderr.contains("Pulling"), "{stderr}");
+    assert!(docker(&["image", "inspect", &pinned]).status.success());
+}
