@@ -195,6 +195,27 @@ fn example_plugins_label_strip_and_describe_the_image() {
     );
     assert!(sbom_path.is_file());
 
+    // A changed plugin config re-runs the plugins on the cached root only.
+    let edited = std::fs::read_to_string(ctx.project.join("staves.toml"))
+        .unwrap()
+        .replace("team = \"infra\"", "team = \"platform\"");
+    ctx.write_manifest(&edited);
+    let reconfigured = build(&ctx, &["--locked"]);
+    assert_ne!(assert_ok(&reconfigured), digest);
+    let stderr = String::from_utf8_lossy(&reconfigured.stderr).into_owned();
+    assert!(
+        stderr.contains("Running plugin labels") && !stderr.contains("Checking"),
+        "{stderr}"
+    );
+    let team = stdout(&docker(&[
+        "image",
+        "inspect",
+        "-f",
+        "{{index .Config.Labels \"team\"}}",
+        image,
+    ]));
+    assert_eq!(team, "platform");
+
     // A plugin file that changed since the lock fails --locked.
     let labels_wasm = ctx.project.join("plugins/labels.wasm");
     let mut bytes = std::fs::read(&labels_wasm).unwrap();

@@ -307,7 +307,8 @@ pub fn build(
     let key = sha256_hex(&[
         ROOTFS_FORMAT,
         env!("CARGO_PKG_VERSION"),
-        &lock_text,
+        // Without the plugin rows: the plugins' own cache record covers them.
+        &plugins::lock_text_without_plugins(&lock),
         &builder.id,
         &builder.platform,
         &config.digest(),

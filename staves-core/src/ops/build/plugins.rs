@@ -351,6 +351,16 @@ pub(crate) fn post_build(
     Ok(outcome.artifacts)
 }
 
+/// The lock text the rootfs cache key uses: without `[[plugin]]` rows, so a
+/// changed plugin re-runs only the plugins (the same text as the lock when
+/// there are no plugins).
+pub(crate) fn lock_text_without_plugins(lock: &crate::lockfile::Lockfile) -> String {
+    crate::lockfile::to_toml(&crate::lockfile::Lockfile {
+        plugins: Vec::new(),
+        ..lock.clone()
+    })
+}
+
 /// The default artifacts directory: `target/staves/artifacts/<image name>`
 /// next to `staves.toml`.
 pub(crate) fn default_artifacts_dir(ctx: &super::Context, name: &str) -> PathBuf {
