@@ -221,6 +221,90 @@ mod tests {
         assert!(fetch(dir.path(), "x", url, &sha, true).is_err());
     }
 
+    fn project(dir: &Path, plugins: &str) -> (Context, Manifest) {
+        let text = format!("name = \"x\"\n{plugins}");
+        let manifest_path = dir.join("staves.toml");
+        std::fs::write(&manifest_path, &text).unwrap();
+        let manifest = Manifest::from_str_at(&text, &manifest_path).unwrap();
+        let ctx = Context {
+            manifest_path,
+            cache_dir: dir.join("cache"),
+            offline: true,
+            locked: true,
+        };
+        (ctx, manifest)
+    }
+
+    #[test]
+    fn pins_path_and_url_plugins_and_finds_their_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = b"\0asm\x01\0\0\0";
+        let sha = hex::encode(Sha256::digest(bytes));
+        std::fs::create_dir_all(dir.path().join("p")).unwrap();
+        std::fs::write(dir.path().join("p/a.wasm"), bytes).unwrap();
+        let (ctx, manifest) = project(
+            dir.path(),
+            &format!(
+                "[[plugins]]\nname = \"a\"\npath = \"./p/a.wasm\"\nhook = \"post-build\"\n\
+                 config = {{ keep = [\"en\"], n = 2 }}\nlimits = {{ fuel = 1000 }}\n\
+                 [[plugins]]\nname = \"b\"\nurl = \"http://127.0.0.1:9/b.wasm\"\nsha256 = \"{sha}\"\nhook = \"post-build\"\n"
+            ),
+        );
+        let pinned = pin_all(&ctx, &manifest, None).unwrap();
+        assert_eq!(
+            pinned,
+            [
+                LockedPlugin {
+                    name: "a".into(),
+                    source: "path+p/a.wasm".into(),
+                    sha256: sha.clone()
+                },
+                LockedPlugin {
+                    name: "b".into(),
+                    source: "url+http://127.0.0.1:9/b.wasm".into(),
+                    sha256: sha.clone()
+                },
+            ]
+        );
+        let mut lock = Lockfile {
+            plugins: pinned,
+            ..Lockfile::default()
+        };
+        // Offline, and the url plugin is not cached yet.
+        let err = specs(&ctx, &manifest, &lock).unwrap_err();
+        assert!(matches!(err, PluginError::Offline { .. }), "{err}");
+        let cached = ctx.cache_dir.join(format!("plugins/downloads/{sha}.wasm"));
+        std::fs::create_dir_all(cached.parent().unwrap()).unwrap();
+        std::fs::write(&cached, bytes).unwrap();
+        let specs_ = specs(&ctx, &manifest, &lock).unwrap();
+        assert_eq!(specs_[0].wasm_path, dir.path().join("p/a.wasm"));
+        assert_eq!(
+            specs_[0].config,
+            serde_json::json!({"keep": ["en"], "n": 2})
+        );
+        assert_eq!(specs_[0].limits.fuel, 1000);
+        assert_eq!(specs_[1].wasm_path, cached);
+
+        // The file changed: --locked names it and both hashes.
+        std::fs::write(dir.path().join("p/a.wasm"), b"other").unwrap();
+        let err = pin_all(&ctx, &manifest, Some(&lock))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("plugin `a` changed since it was locked")
+                && err.contains(&sha)
+                && err.contains("run `staves lock`"),
+            "{err}"
+        );
+        // A plugin the lock does not pin.
+        lock.plugins.pop();
+        let err = specs(&ctx, &manifest, &lock).unwrap_err();
+        assert!(
+            matches!(err, PluginError::NotLocked { ref name } if name == "b"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn a_download_with_another_hash_is_refused_and_not_kept() {
         // A one-shot HTTP server on a loopback port.
