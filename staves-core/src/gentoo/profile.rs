@@ -35,8 +35,8 @@ use super::profile_lists::{
     stack_strings,
 };
 pub use super::profile_lists::{LineOrigin, ListedAtom};
-pub use super::profile_vars::INCREMENTALS;
 use super::profile_vars::combine;
+pub use super::profile_vars::{INCREMENTALS, apply_incremental};
 use super::profile_walk::{NodeLoc, RepoCtx, Walker};
 use super::tree::RepoFiles;
 

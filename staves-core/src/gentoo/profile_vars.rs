@@ -51,6 +51,19 @@ pub(crate) struct Combined {
 /// Evaluates an incremental token list (`regenerate`'s loop).
 pub(crate) fn eval_incremental<'a>(tokens: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
     let mut set = BTreeSet::new();
+    apply_incremental(&mut set, tokens, false);
+    set
+}
+
+/// Applies incremental tokens to `set` the way Portage's
+/// `config.regenerate` stacks them: `-*` clears, `-x` removes, `x` adds, a
+/// stray `+x` counts as `x`. With `use_wildcards` (USE only), `-prefix_*`
+/// also removes every flag starting with `prefix_` (`-python_targets_*`).
+pub fn apply_incremental<'a>(
+    set: &mut BTreeSet<String>,
+    tokens: impl IntoIterator<Item = &'a str>,
+    use_wildcards: bool,
+) {
     for t in tokens {
         if t == "-*" {
             set.clear();
@@ -61,12 +74,15 @@ pub(crate) fn eval_incremental<'a>(tokens: impl IntoIterator<Item = &'a str>) ->
             continue;
         }
         if let Some(r) = t.strip_prefix('-') {
+            if use_wildcards && let Some(prefix) = r.strip_suffix('*').filter(|p| p.ends_with('_'))
+            {
+                set.retain(|f| !f.starts_with(prefix));
+            }
             set.remove(r);
         } else {
             set.insert(t.to_owned());
         }
     }
-    set
 }
 
 fn words(v: Option<&String>) -> Vec<&str> {
@@ -147,24 +163,7 @@ pub(crate) fn combine(nodes: &[BTreeMap<String, String>]) -> Combined {
             }
         }
     }
-    for t in &use_tokens {
-        if t == "-*" {
-            flags.clear();
-            continue;
-        }
-        let t = t.strip_prefix('+').unwrap_or(t);
-        if t.is_empty() {
-            continue;
-        }
-        if let Some(r) = t.strip_prefix('-') {
-            if let Some(prefix) = r.strip_suffix('*').filter(|p| p.ends_with('_')) {
-                flags.retain(|f| !f.starts_with(prefix));
-            }
-            flags.remove(r);
-        } else {
-            flags.insert(t.to_owned());
-        }
-    }
+    apply_incremental(&mut flags, use_tokens.iter().map(String::as_str), true);
 
     for k in &use_expand {
         let prefix = format!("{}_", k.to_lowercase());
