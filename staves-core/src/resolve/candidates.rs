@@ -2,13 +2,18 @@
 //! configuration and (lazily) its evaluated dependencies. Built once per
 //! package name and shared by every backtracking attempt.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
+use crate::gentoo::IuseFlag;
+use crate::gentoo::iuse::iuse_entries;
+use crate::gentoo::layout::eapi_at_least;
+use crate::gentoo::md5cache::CacheEntry;
 use crate::gentoo::name::{Cpv, PackageName};
+use crate::gentoo::profile::LineOrigin;
 use crate::gentoo::version::Version;
 
-use super::config::{Config, MaskSource, PkgRef, UseState};
+use super::config::{Config, PkgRef, UseState};
 use super::deps::Dep;
 use super::error::ResolveError;
 use super::index::{LoadedEntry, PackageIndex};
@@ -20,7 +25,10 @@ pub(crate) enum Invisible {
     /// The entry's EAPI is not supported.
     Eapi(String),
     /// Masked by a `package.mask` line.
-    Masked(MaskSource),
+    Masked(LineOrigin),
+    /// The entry's metadata is invalid (Portage masks such a version as
+    /// `invalid`); what is wrong.
+    Invalid(String),
     /// KEYWORDS not accepted; the keyword to accept.
     Keyword(String),
     /// LICENSE not accepted; the rejected names.
@@ -132,6 +140,9 @@ pub(crate) struct Universe<'a> {
     pub(crate) config: &'a Config,
     preferred: &'a BTreeMap<PackageName, Version>,
     cache: Mutex<HashMap<PackageName, Arc<PkgData>>>,
+    /// Problems in touched entries that do not hide the version (as
+    /// Portage, which warns about them).
+    warnings: Mutex<BTreeSet<String>>,
 }
 
 impl<'a> Universe<'a> {
@@ -145,7 +156,14 @@ impl<'a> Universe<'a> {
             config,
             preferred,
             cache: Mutex::new(HashMap::new()),
+            warnings: Mutex::new(BTreeSet::new()),
         }
+    }
+
+    /// The warnings about the entries read so far, sorted.
+    pub(crate) fn warnings(&self) -> Vec<String> {
+        let warnings = self.warnings.lock().unwrap_or_else(PoisonError::into_inner);
+        warnings.iter().cloned().collect()
     }
 
     /// The candidates of `name` (empty when no repository has it).
@@ -222,7 +240,14 @@ impl<'a> Universe<'a> {
                 cand.eapi = e.eapi.clone();
                 cand.md5 = e.md5.clone();
                 let cfg = self.config;
-                cand.use_state = cfg.use_state(cand.pkg_ref(), &e.iuse);
+                let iuse = self.iuse(&cand, e);
+                if !eapi_at_least(&e.eapi, 1) && iuse.iter().any(|f| f.default.is_some()) {
+                    cand.invisible.push(Invisible::Invalid(format!(
+                        "IUSE has defaults (+flag/-flag), which EAPI {} does not allow",
+                        e.eapi
+                    )));
+                }
+                cand.use_state = cfg.use_state(cand.pkg_ref(), &iuse);
                 if let Some(src) = cfg.mask(cand.pkg_ref()) {
                     cand.invisible.push(Invisible::Masked(src));
                 }
@@ -236,5 +261,30 @@ impl<'a> Universe<'a> {
             }
         }
         cand
+    }
+
+    /// The valid IUSE entries of `e`. A bad entry is left out with a
+    /// warning: Portage takes IUSE as whitespace-separated names and never
+    /// rejects one (checked with Portage 3.0.83: `IUSE="+good bad! ++x"`
+    /// keeps the version visible, with `good` enabled), and a name that
+    /// is not a valid flag cannot be referred to by a USE conditional or
+    /// USE dependency.
+    fn iuse(&self, cand: &Cand, e: &CacheEntry) -> Vec<IuseFlag> {
+        let mut out = Vec::new();
+        for entry in iuse_entries(&e.iuse) {
+            match entry {
+                Ok(flag) => out.push(flag),
+                Err(err) => {
+                    self.warnings
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .insert(format!(
+                            "{} in repository {}: IUSE: {}; the entry is ignored, as Portage does",
+                            cand.pf_path, cand.repo_name, err.message
+                        ));
+                }
+            }
+        }
+        out
     }
 }

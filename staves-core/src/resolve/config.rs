@@ -3,25 +3,20 @@
 //! resolver asks about one package version: is it masked, are its KEYWORDS
 //! and LICENSE accepted, and which USE flags are enabled.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use crate::gentoo::IuseFlag;
 use crate::gentoo::atom::Atom;
 use crate::gentoo::name::Cpv;
+use crate::gentoo::profile::{
+    LineOrigin, ListedAtom, ProfileStack, apply_incremental as apply_tokens, profiles_desc,
+};
 
 use super::error::ResolveError;
 use super::license;
-use super::model::{self, ProfileView};
+use super::model;
 use super::{PackageIndex, ResolveRequest};
-
-/// Where a `package.mask` line comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct MaskSource {
-    /// Repository-relative file path, e.g. `profiles/package.mask`.
-    pub(crate) file: String,
-    /// 1-based line number.
-    pub(crate) line: usize,
-}
 
 /// The package a question is about.
 #[derive(Debug, Clone, Copy)]
@@ -78,8 +73,8 @@ pub(crate) struct Config {
     pub(crate) arch: String,
     accept_keywords: BTreeSet<String>,
     package_keywords: Vec<PkgLine>,
-    masks: Vec<(Atom, MaskSource)>,
-    unmasks: Vec<Atom>,
+    masks: Vec<ListedAtom>,
+    unmasks: Vec<ListedAtom>,
     accept_license: license::Accept,
     profile_use: Vec<String>,
     profile_package_use: Vec<PkgLine>,
@@ -91,24 +86,67 @@ pub(crate) struct Config {
     package_use_mask: Vec<PkgLine>,
     package_use_force: Vec<PkgLine>,
     implicit: Arc<BTreeSet<String>>,
+    /// Profile lines skipped as invalid (Portage skips them with a
+    /// warning), as sentences naming the file and line.
+    pub(crate) warnings: Vec<String>,
 }
 
-/// Applies incremental tokens (`flag`, `-flag`, `-*`) to `set`.
-pub(crate) fn apply_incremental(set: &mut BTreeSet<String>, tokens: &[String]) {
-    for t in tokens {
-        if t == "-*" {
-            set.clear();
-        } else if let Some(flag) = t.strip_prefix('-') {
-            set.remove(flag);
-        } else {
-            set.insert(t.clone());
-        }
-    }
+/// Applies incremental tokens (`flag`, `-flag`, `-*`, `-prefix_*`) to
+/// `set`, as Portage stacks USE and ACCEPT_KEYWORDS layers.
+fn apply_incremental(set: &mut BTreeSet<String>, tokens: &[String]) {
+    apply_tokens(set, tokens.iter().map(String::as_str), true);
 }
 
 fn split(s: Option<&String>) -> Vec<String> {
     s.map(|v| v.split_whitespace().map(str::to_owned).collect())
         .unwrap_or_default()
+}
+
+/// Loads the profile of `req`: `req.profile`, or the first `stable` amd64
+/// entry of the main repository's `profiles/profiles.desc`, with the
+/// repository-level masks and license groups of every configured
+/// repository.
+///
+/// # Errors
+/// Unknown main repository, no default profile, or a profile that does
+/// not load (see [`ProfileError`](crate::gentoo::ProfileError)).
+fn load_profile(index: &PackageIndex, req: &ResolveRequest) -> Result<ProfileStack, ResolveError> {
+    let main = &req.main_repo;
+    let Some(main_idx) = index.repo_index(main) else {
+        return Err(ResolveError::config(
+            format!("the main repository {main} is not among the configured repositories"),
+            Some("add it to [repositories] or fix main_repo".to_owned()),
+        ));
+    };
+    let profile_err = |profile: &str| {
+        let (repo, profile) = (main.clone(), profile.to_owned());
+        move |source| ResolveError::Profile {
+            repo,
+            profile,
+            source: Box::new(source),
+        }
+    };
+    let path = match &req.profile {
+        Some(p) => p.trim_matches('/').to_owned(),
+        None => profiles_desc(index.repos()[main_idx].files.as_ref())
+            .map_err(profile_err("(default)"))?
+            .into_iter()
+            .find(|d| d.arch == "amd64" && d.status == "stable")
+            .map(|d| d.path)
+            .ok_or_else(|| {
+                ResolveError::config(
+                    format!("{main}'s profiles/profiles.desc lists no stable amd64 profile"),
+                    Some("set profile = \"…\" in the manifest".to_owned()),
+                )
+            })?,
+    };
+    let files = |name: &str| {
+        index
+            .repo_index(name)
+            .map(|i| Arc::clone(&index.repos()[i].files))
+    };
+    let all: Vec<&str> = index.repos().iter().map(|r| r.name.as_str()).collect();
+    ProfileStack::load_with_repos(&files, main, &path, &all).map_err(profile_err(&path))
 }
 
 impl Config {
@@ -118,22 +156,17 @@ impl Config {
     /// Unknown main repository, unreadable or malformed profile files, an
     /// invalid atom in the per-package settings.
     pub(crate) fn load(index: &PackageIndex, req: &ResolveRequest) -> Result<Self, ResolveError> {
-        let view: ProfileView = model::load_profile(index, req)?;
-        let vars = &view.vars;
-        let arch = vars.get("ARCH").cloned().unwrap_or_default();
+        let profile = load_profile(index, req)?;
+        let arch = profile.arch().unwrap_or_default().to_owned();
 
         let mut accept_keywords = BTreeSet::new();
-        apply_incremental(&mut accept_keywords, &view.accept_keywords);
+        apply_incremental(&mut accept_keywords, &profile.accept_keywords());
         apply_incremental(
             &mut accept_keywords,
             &split(req.make_conf.get("ACCEPT_KEYWORDS")),
         );
 
-        let mut package_keywords: Vec<PkgLine> = view
-            .package_accept_keywords
-            .into_iter()
-            .map(|(atom, words)| PkgLine { atom, words })
-            .collect();
+        let mut package_keywords = lines(&profile.package_accept_keywords);
         let mut manifest_use = Vec::new();
         for s in &req.package_settings {
             if !s.keywords.is_empty() {
@@ -150,12 +183,14 @@ impl Config {
             }
         }
 
-        // make.conf USE_EXPAND variables replace the profile's values.
-        let use_expand: BTreeSet<String> = split(vars.get("USE_EXPAND")).into_iter().collect();
+        // make.conf USE_EXPAND variables replace the profile's values
+        // (except PROFILE_ONLY_VARIABLES).
+        let use_expand = profile.var_words("USE_EXPAND");
+        let profile_only = profile.var_words("PROFILE_ONLY_VARIABLES");
         let conf_expand = req
             .make_conf
             .iter()
-            .filter(|(k, _)| use_expand.contains(*k) && !is_profile_only(vars, k))
+            .filter(|(k, _)| use_expand.contains(*k) && !profile_only.contains(*k))
             .map(|(k, v)| {
                 (
                     format!("{}_", k.to_lowercase()),
@@ -164,43 +199,39 @@ impl Config {
             })
             .collect();
 
-        let mut license_tokens = split(vars.get("ACCEPT_LICENSE"));
+        let mut license_tokens = profile.var_words("ACCEPT_LICENSE");
         license_tokens.extend(split(req.make_conf.get("ACCEPT_LICENSE")));
-        let accept_license = license::Accept::new(&license_tokens, &view.license_groups);
+        let accept_license = license::Accept::new(&license_tokens, &profile.license_groups);
 
-        let implicit = Arc::new(implicit_flags(vars));
         Ok(Self {
-            profile: view.path,
             arch,
             accept_keywords,
             package_keywords,
-            masks: view.package_mask,
-            unmasks: view.package_unmask,
             accept_license,
-            profile_use: view.use_tokens,
-            profile_package_use: lines(view.package_use),
             conf_use: split(req.make_conf.get("USE")),
             conf_expand,
             manifest_use,
-            use_mask: view.use_mask,
-            use_force: view.use_force,
-            package_use_mask: lines(view.package_use_mask),
-            package_use_force: lines(view.package_use_force),
-            implicit,
+            profile_package_use: lines(&profile.package_use),
+            package_use_mask: lines(&profile.package_use_mask),
+            package_use_force: lines(&profile.package_use_force),
+            implicit: Arc::new(profile.implicit_use_flags()),
+            warnings: profile.warnings.iter().map(ToString::to_string).collect(),
+            profile: profile.path,
+            masks: profile.package_mask,
+            unmasks: profile.package_unmask,
+            profile_use: profile.use_tokens,
+            use_mask: profile.use_mask,
+            use_force: profile.use_force,
         })
     }
 
     /// The `package.mask` line masking `pkg`, unless unmasked.
-    pub(crate) fn mask(&self, pkg: PkgRef<'_>) -> Option<MaskSource> {
-        let (_, src) = self
-            .masks
-            .iter()
-            .rev()
-            .find(|(atom, _)| pkg.matches(atom))?;
-        if self.unmasks.iter().any(|a| pkg.matches(a)) {
+    pub(crate) fn mask(&self, pkg: PkgRef<'_>) -> Option<LineOrigin> {
+        let mask = self.masks.iter().rev().find(|m| pkg.matches(&m.atom))?;
+        if self.unmasks.iter().any(|u| pkg.matches(&u.atom)) {
             return None;
         }
-        Some(src.clone())
+        Some(mask.origin.clone())
     }
 
     /// The accepted keywords for `pkg`: ACCEPT_KEYWORDS plus matching
@@ -258,15 +289,15 @@ impl Config {
         })
     }
 
-    /// The USE configuration of `pkg` with the given raw `IUSE`.
-    pub(crate) fn use_state(&self, pkg: PkgRef<'_>, iuse: &str) -> UseState {
+    /// The USE configuration of `pkg` with the given `IUSE` entries.
+    pub(crate) fn use_state(&self, pkg: PkgRef<'_>, iuse: &[IuseFlag]) -> UseState {
         let mut set = BTreeSet::new();
         let mut names = BTreeSet::new();
-        for (flag, default) in model::parse_iuse(iuse) {
-            if default == Some(true) {
-                set.insert(flag.clone());
+        for f in iuse {
+            if f.default == Some(true) {
+                set.insert(f.name.clone());
             }
-            names.insert(flag);
+            names.insert(f.name.clone());
         }
         apply_incremental(&mut set, &self.profile_use);
         for line in self
@@ -318,35 +349,11 @@ impl Config {
     }
 }
 
-fn lines(v: Vec<(Atom, Vec<String>)>) -> Vec<PkgLine> {
-    v.into_iter()
-        .map(|(atom, words)| PkgLine { atom, words })
+fn lines(v: &[(Atom, Vec<String>)]) -> Vec<PkgLine> {
+    v.iter()
+        .map(|(atom, words)| PkgLine {
+            atom: atom.clone(),
+            words: words.clone(),
+        })
         .collect()
-}
-
-fn is_profile_only(vars: &BTreeMap<String, String>, key: &str) -> bool {
-    split(vars.get("PROFILE_ONLY_VARIABLES"))
-        .iter()
-        .any(|v| v == key)
-}
-
-/// IUSE_IMPLICIT plus the values of every USE_EXPAND_IMPLICIT variable
-/// (unprefixed for USE_EXPAND_UNPREFIXED ones such as ARCH, prefixed with
-/// the lowercase variable name for USE_EXPAND ones).
-fn implicit_flags(vars: &BTreeMap<String, String>) -> BTreeSet<String> {
-    let mut out: BTreeSet<String> = split(vars.get("IUSE_IMPLICIT")).into_iter().collect();
-    let expand: BTreeSet<String> = split(vars.get("USE_EXPAND")).into_iter().collect();
-    let unprefixed: BTreeSet<String> = split(vars.get("USE_EXPAND_UNPREFIXED"))
-        .into_iter()
-        .collect();
-    for var in split(vars.get("USE_EXPAND_IMPLICIT")) {
-        let values = split(vars.get(&format!("USE_EXPAND_VALUES_{var}")));
-        if unprefixed.contains(&var) {
-            out.extend(values);
-        } else if expand.contains(&var) {
-            let prefix = var.to_lowercase();
-            out.extend(values.iter().map(|v| format!("{prefix}_{v}")));
-        }
-    }
-    out
 }

@@ -57,6 +57,20 @@ pub enum ResolveError {
         /// What is wrong.
         message: String,
     },
+    /// The profile does not load: a missing profile or parent, an unknown
+    /// repository, a malformed `make.defaults`, `parent` or `profiles.desc`
+    /// (the source names the file and line).
+    #[error("cannot load profile {profile} of repository {repo}: {source}")]
+    Profile {
+        /// The main repository.
+        repo: String,
+        /// The profile path under `profiles/` (`(default)` while looking
+        /// for the default one).
+        profile: String,
+        /// What went wrong.
+        #[source]
+        source: Box<crate::gentoo::ProfileError>,
+    },
     /// The request itself is inconsistent (unknown main repository, bad
     /// atom in the settings, no profile...).
     #[error("{message}")]
@@ -91,6 +105,7 @@ impl ResolveError {
                 "regenerate the repository's metadata (egencache --update) or pin an earlier commit"
                     .to_owned(),
             ),
+            ResolveError::Profile { source, .. } => Some(profile_help(source)),
             ResolveError::Io { .. } => None,
         }
     }
@@ -100,5 +115,25 @@ impl ResolveError {
             message: message.into(),
             help,
         }
+    }
+}
+
+fn profile_help(e: &crate::gentoo::ProfileError) -> String {
+    use crate::gentoo::ProfileError as P;
+    match e {
+        P::MissingProfile { .. } => "set profile = \"…\" in the manifest to one listed in the \
+             repository's profiles/profiles.desc, or remove it to use the first stable amd64 one"
+            .to_owned(),
+        P::UnknownRepo { .. } => "add the repository to the manifest's [repositories]".to_owned(),
+        P::Io { .. } => "check that the repository's files are readable".to_owned(),
+        P::MissingParent { .. }
+        | P::BadParent { .. }
+        | P::EmptyParent { .. }
+        | P::Cycle { .. }
+        | P::UnsupportedEapi { .. }
+        | P::Parse { .. }
+        | P::Layout { .. } => "fix the named file in the repository, pin a repository commit \
+             where the profile loads, or choose another profile"
+            .to_owned(),
     }
 }

@@ -39,7 +39,8 @@ fn invisible_reason(version: &str, why: &Invisible, arch: &str) -> String {
         Invisible::Eapi(eapi) => {
             format!("{version} has EAPI {eapi}, which Portage does not support")
         }
-        Invisible::Masked(src) => format!("{version} is masked by package.mask in {}", src.file),
+        Invisible::Masked(origin) => format!("{version} is masked by {origin}"),
+        Invisible::Invalid(why) => format!("{version} has invalid metadata: {why}"),
         Invisible::Keyword(k) if k.starts_with('~') => format!("{version} is keyworded {k}"),
         Invisible::Keyword(_) => format!("{version} has no keyword for {arch}"),
         Invisible::License(l) => format!(
@@ -59,7 +60,7 @@ fn invisible_help(name: &str, why: &Invisible) -> Option<String> {
                 .collect::<Vec<_>>()
                 .join(" ")
         )),
-        Invisible::Masked(_) | Invisible::Eapi(_) => None,
+        Invisible::Masked(_) | Invisible::Eapi(_) | Invisible::Invalid(_) => None,
     }
 }
 

@@ -8,11 +8,14 @@
 //!   entries parsed only when a package is touched; a master repository has
 //!   lower priority than the repositories using it.
 //! * **Candidates**: for a touched package every version gets its
-//!   visibility (EAPI, `package.mask`, KEYWORDS, LICENSE) and its USE
-//!   (IUSE defaults < profile USE and USE_EXPAND < profile package.use <
-//!   make.conf USE and USE_EXPAND (which replace the profile's values) <
-//!   manifest per-package use; then force, then mask). Best first: highest
-//!   version, then highest-priority repository.
+//!   visibility (EAPI, invalid metadata, `package.mask`, KEYWORDS,
+//!   LICENSE) and its USE (IUSE defaults < profile USE and USE_EXPAND <
+//!   profile package.use < make.conf USE and USE_EXPAND (which replace the
+//!   profile's values) < manifest per-package use; then force, then mask).
+//!   Best first: highest version, then highest-priority repository. The
+//!   profile is a [`ProfileStack`](crate::gentoo::ProfileStack); profile
+//!   lines Portage skips and IUSE entries it ignores become
+//!   [`Resolution::warnings`].
 //! * **Closure** (`graph.rs`), per root (image, builder): a FIFO of atoms.
 //!   For each atom take the best visible candidate that matches it, whose
 //!   USE satisfies the atom's USE dependencies and whose REQUIRED_USE holds
@@ -59,7 +62,6 @@ mod graph;
 mod index;
 mod license;
 mod model;
-mod profile_view;
 #[cfg(test)]
 mod tests;
 
@@ -220,6 +222,11 @@ pub struct Resolution {
     pub profile: String,
     /// Every selected package, sorted by cpv (then repository).
     pub packages: Vec<ResolvedPackage>,
+    /// Problems Portage would warn about and go on: profile lines skipped
+    /// as invalid, IUSE entries ignored in the md5-cache entries read.
+    /// Each names the file (and line, where there is one); for the caller
+    /// to show.
+    pub warnings: Vec<String>,
 }
 
 /// Resolves `req.targets` into the image root, with their build
@@ -237,7 +244,7 @@ pub fn resolve(req: &ResolveRequest) -> Result<Resolution, ResolveError> {
     loop {
         let mut g = Graph::new(&uni, &masks);
         match g.run(&req.targets) {
-            Ok(()) => return Ok(collect(&g, &config)),
+            Ok(()) => return Ok(collect(&g, &config, &uni)),
             Err(Stop::Fail(e)) => return Err(e),
             Err(Stop::Backtrack(more, e)) => {
                 let before = masks.len();
@@ -251,7 +258,7 @@ pub fn resolve(req: &ResolveRequest) -> Result<Resolution, ResolveError> {
     }
 }
 
-fn collect(g: &Graph<'_, '_>, config: &Config) -> Resolution {
+fn collect(g: &Graph<'_, '_>, config: &Config, uni: &Universe<'_>) -> Resolution {
     // One entry per (cpv, repo), merging the two roots.
     let mut by_pkg: BTreeMap<(Cpv, String), ResolvedPackage> = BTreeMap::new();
     for n in &g.nodes {
@@ -310,8 +317,11 @@ fn collect(g: &Graph<'_, '_>, config: &Config) -> Resolution {
             p
         })
         .collect();
+    let mut warnings = config.warnings.clone();
+    warnings.extend(uni.warnings());
     Resolution {
         profile: config.profile.clone(),
         packages,
+        warnings,
     }
 }

@@ -1,5 +1,5 @@
 //! The seam between the resolver and the model in [`crate::gentoo`]: atom
-//! matching, dependency-string evaluation, IUSE and REQUIRED_USE.
+//! matching, dependency-string evaluation and REQUIRED_USE.
 //!
 //! Dependency strings and REQUIRED_USE go through [`depspec`], atoms
 //! through [`Atom`]'s matchers.
@@ -12,8 +12,6 @@ use crate::gentoo::depspec::{self, DepNode, UseFlagItem};
 use crate::gentoo::name::{Cpv, PackageName};
 
 use super::deps::{Dep, UseMiss};
-
-pub(crate) use super::profile_view::{ProfileView, load_profile};
 
 /// Whether `atom` (ignoring blocker and USE deps) matches a package.
 pub(crate) fn atom_matches(atom: &Atom, cpv: &Cpv, slot: &str, subslot: &str, repo: &str) -> bool {
@@ -70,18 +68,6 @@ pub(crate) fn check_use_deps(
         }
     }
     Ok(())
-}
-
-/// `(flag, default)` for each IUSE token: `+x` → `Some(true)`, `-x` →
-/// `Some(false)`, `x` → `None`.
-pub(crate) fn parse_iuse(iuse: &str) -> Vec<(String, Option<bool>)> {
-    iuse.split_whitespace()
-        .map(|t| match t.as_bytes()[0] {
-            b'+' => (t[1..].to_owned(), Some(true)),
-            b'-' => (t[1..].to_owned(), Some(false)),
-            _ => (t.to_owned(), None),
-        })
-        .collect()
 }
 
 /// Whether `eapi` treats an empty `|| ( )` as satisfied (EAPI ≤ 6).

@@ -8,6 +8,8 @@ use crate::gentoo::atom::Atom;
 
 use super::*;
 
+mod profile;
+
 const PROFILE: &str = r#"ARCH="amd64"
 ACCEPT_KEYWORDS="${ARCH}"
 ACCEPT_LICENSE="-* @FREE"
@@ -287,7 +289,7 @@ fn keyworded_and_masked_versions_explain_themselves() {
     assert_eq!(
         err.to_string(),
         "app-misc/needs-tool-1 needs >=sys-apps/tool-2 but only 1.0 is visible \
-         (9999 is masked by package.mask in profiles/package.mask; 9999 has no keyword for amd64)\
+         (9999 is masked by `profiles/package.mask` line 2 of repository `test`; 9999 has no keyword for amd64)\
          \n  app-misc/needs-tool-1 (requested)"
     );
 }
