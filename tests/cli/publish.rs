@@ -6,7 +6,8 @@
 //!
 //! publish → another project asks for `^1.0` → its lock pins the published
 //! digest → it builds an image with the builder that runs; publishing an
-//! existing version is refused before building; a registry that refuses the
+//! existing version is refused before building; an index line whose digest
+//! the registry does not have stops the build at the pull; a registry that refuses the
 //! credentials leaves the index without a new commit; a yanked version is
 //! skipped by a new lock while the old lock still builds; a dirty working
 //! tree is refused unless `--allow-dirty`.
@@ -220,6 +221,33 @@ fn publish_then_lock_build_and_run_with_the_published_builder() {
         stdout(&run).starts_with("Hello from a Staves image (hello 2.0)"),
         "{}",
         stdout(&run)
+    );
+
+    // An index line whose digest the registry does not have: the build
+    // stops at the pull, naming the image.
+    let forged = TestContext::new();
+    let forged_index = forged.root.join("forged-index");
+    let file = forged_index.join(&name[..2]).join(&name[2..4]);
+    std::fs::create_dir_all(&file).unwrap();
+    std::fs::write(
+        forged_index.join("config.json"),
+        format!("{{\"oci\":\"{registry}/staves-e2e\"}}\n"),
+    )
+    .unwrap();
+    let wrong = format!("sha256:{}", "0".repeat(64));
+    std::fs::write(file.join(name), line.replace(digest, &wrong) + "\n").unwrap();
+    forged.write_manifest(&app_manifest(
+        &forged,
+        name,
+        "^1.0",
+        &format!("dir+{}", forged_index.display()),
+    ));
+    let refused = staves(&forged, &["build"], false);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains(&format!("{repository}@{wrong}")),
+        "{}",
+        stderr(&refused)
     );
 
     // 1.1.0, then yanked: a new lock skips it, the lock that pins it builds.
