@@ -148,18 +148,6 @@ impl PullReporter for PullAdapter<'_> {
     }
 }
 
-/// `SOURCE_DATE_EPOCH`, else the newest locked commit time, else 0.
-fn epoch(lock: &Lockfile, given: Option<&str>) -> Result<u64, BuildError> {
-    if let Some(value) = given.filter(|v| !v.is_empty()) {
-        return value.trim().parse().map_err(|_| BuildError::InvalidEpoch {
-            value: value.to_owned(),
-        });
-    }
-    Ok(lock
-        .repositories
-        .iter()
-        .filter_map(|r| r.commit_time)
-        .max()
 /// The host's ssh agent socket (`SSH_AUTH_SOCK`), for the fetch step, when
 /// a repository comes over ssh (its ebuilds may fetch from the same private
 /// hosts). Never key files.
@@ -175,6 +163,18 @@ fn ssh_agent(manifest: &Manifest) -> Option<PathBuf> {
     (over_ssh && socket.exists()).then_some(socket)
 }
 
+/// `SOURCE_DATE_EPOCH`, else the newest locked commit time, else 0.
+fn epoch(lock: &Lockfile, given: Option<&str>) -> Result<u64, BuildError> {
+    if let Some(value) = given.filter(|v| !v.is_empty()) {
+        return value.trim().parse().map_err(|_| BuildError::InvalidEpoch {
+            value: value.to_owned(),
+        });
+    }
+    Ok(lock
+        .repositories
+        .iter()
+        .filter_map(|r| r.commit_time)
+        .max()
         .and_then(|t| u64::try_from(t).ok())
         .unwrap_or(0))
 }
@@ -315,6 +315,7 @@ pub fn build(
         &epoch.to_string(),
         &COMPRESSION.identity(),
         &targets.join(" "),
+        &manifest.image.runtime_libs.join(" "),
         if is_builder { "builder" } else { "image" },
     ]);
     // A builder's root is reused only together with what was detected in it.
@@ -329,7 +330,6 @@ pub fn build(
     let scratch = cache.scratch()?;
     let (layer, reused, merges) = match cached {
         Some(layer) => (layer, true, 0),
-        &manifest.image.runtime_libs.join(" "),
         None => 'built: {
             // 4. Export, configure, check the plan, emerge.
             reporter.status("Preparing", "repositories at their locked commits");
