@@ -197,15 +197,21 @@ impl LayoutConf {
     }
 }
 
-/// Whether `eapi` is a numeric EAPI `>= min` (`"9-pre1"` counts as 9; any
-/// other non-numeric EAPI counts as 0).
+/// Whether `eapi` is at least `min` by its [`eapi_level`] (`"9-pre1"`
+/// counts as 9, a non-numeric EAPI as 0).
 pub(crate) fn eapi_at_least(eapi: &str, min: u32) -> bool {
+    eapi_level(eapi) >= min
+}
+
+/// The numeric part of an EAPI (`"5"` → 5, `"9-pre1"` → 9, `"5_pre2"` →
+/// 5); 0 for anything else.
+pub(crate) fn eapi_level(eapi: &str) -> u32 {
     let digits: String = eapi
         .trim()
         .chars()
         .take_while(char::is_ascii_digit)
         .collect();
-    digits.parse::<u32>().is_ok_and(|n| n >= min)
+    digits.parse().unwrap_or(0)
 }
 
 /// Portage's `_gen_valid_repo`: characters outside `[A-Za-z0-9_-]` become

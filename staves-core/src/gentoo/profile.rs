@@ -27,11 +27,11 @@ use std::io;
 use std::sync::Arc;
 
 use super::atom::Atom;
-use super::layout::eapi_at_least;
+use super::layout::{eapi_at_least, eapi_level};
 use super::makedefaults;
 use super::pkgfiles::{read_lines, read_texts};
 use super::profile_lists::{
-    AtomEntry, AtomRules, ListToken, atom_dict, atom_tokens, eapi_level, flag_tokens, stack_atoms,
+    AtomEntry, AtomRules, ListToken, atom_dict, atom_tokens, flag_tokens, stack_atoms,
     stack_strings,
 };
 pub use super::profile_lists::{LineOrigin, ListedAtom};

@@ -104,19 +104,8 @@ pub(crate) struct AtomRules {
     pub(crate) allow_repo: bool,
     /// Atoms may carry `[use]` dependencies (not in `package.use*`).
     pub(crate) allow_use: bool,
-    /// The file's EAPI as a number (see [`eapi_level`]).
+    /// The file's EAPI as a number (see [`eapi_level`](super::layout::eapi_level)).
     pub(crate) eapi: u32,
-}
-
-/// The numeric part of an EAPI (`"5"` → 5, `"9-pre1"` → 9, `"5_pre2"` →
-/// 5); 0 for anything else.
-pub(crate) fn eapi_level(eapi: &str) -> u32 {
-    let digits: String = eapi
-        .trim()
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    digits.parse().unwrap_or(0)
 }
 
 /// Why a valid atom is not allowed in a profile file (Portage's
