@@ -46,6 +46,9 @@ pub(crate) struct BuildArgs {
     artifacts: Option<std::path::PathBuf>,
 }
 
+/// Bytes done and in total of each layer of a pull, by layer id.
+type LayerBytes = BTreeMap<String, (u64, u64)>;
+
 /// Progress of a build: status lines, a package progress bar, raw logs with -v.
 pub(crate) struct CliReporter<'a> {
     printer: &'a Printer,
@@ -53,7 +56,7 @@ pub(crate) struct CliReporter<'a> {
     pulling: RefCell<bool>,
     /// The builder pull: a bar over the bytes of every layer, and each
     /// layer's `(current, total)`.
-    pull: RefCell<Option<(ProgressBar, BTreeMap<String, (u64, u64)>)>>,
+    pull: RefCell<Option<(ProgressBar, LayerBytes)>>,
 }
 
 impl<'a> CliReporter<'a> {

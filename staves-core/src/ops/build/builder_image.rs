@@ -20,25 +20,19 @@
 //! and `/.dockerenv`, and the emerge logs. The same base and lock give the
 //! same digest.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::io::{BufWriter, Seek};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::builder::{
-    CollectLines, ContainerSpec, EmergeEvent, Engine, ImageInfo, LogStream, compare_plan,
-    emerge_event, parse_plan,
-};
+use crate::builder::ImageInfo;
 use crate::image::oci::RuntimeConfig;
-use crate::image::{BlobStore, Layer, LayerOptions, TarInput, layer_from_tar};
+
 use crate::lockfile::{Lockfile, Role};
 use crate::manifest::Manifest;
 
-use super::BuildReporter;
 use super::error::BuildError;
-use super::rootfs::filter_tar_with;
-use super::run::{CONFIG_ROOT, LOG_TAIL};
+use super::run::{BuildRun, Target};
 
 /// Label prefix of the facts a builder image carries.
 pub const BUILDER_LABEL_PREFIX: &str = "dev.staves.builder.";
@@ -46,11 +40,12 @@ pub const BUILDER_LABEL_PREFIX: &str = "dev.staves.builder.";
 /// What lines in the container's output that carry a detected fact start with.
 const FACT_PREFIX: &str = "@@staves-fact ";
 /// Where the extra files of a builder run are mounted.
-const EXTRA_DIR: &str = "/staves/builder";
+pub(crate) const EXTRA_DIR: &str = "/staves/builder";
 
-/// The shell script the builder container runs; `"$@"` is emerge's arguments.
-const SCRIPT: &str = r#"set -e
-emerge --config-root=/staves/cfg "$@"
+/// The shell script the builder container runs; `"$@"` is the emerge
+/// command line.
+pub(crate) const SCRIPT: &str = r#"set -e
+"$@"
 mkdir -p /etc/portage
 if [ -s /staves/builder/make.conf ]; then cat /staves/builder/make.conf >>/etc/portage/make.conf; fi
 printf '@@staves-fact arch=%s\n' "$(PORTAGE_CONFIGROOT=/staves/cfg portageq envvar ARCH)"
@@ -71,7 +66,7 @@ pub(crate) struct BuilderFacts {
 
 impl BuilderFacts {
     /// Reads `@@staves-fact key=value` lines.
-    fn from_lines<'a>(lines: impl Iterator<Item = &'a str>) -> Self {
+    pub(crate) fn from_lines<'a>(lines: impl Iterator<Item = &'a str>) -> Self {
         let mut facts = Self::default();
         for line in lines {
             let Some((key, value)) = line
@@ -92,7 +87,7 @@ impl BuilderFacts {
     }
 
     /// The first fact that was not detected, if any.
-    fn missing(&self) -> Option<&'static str> {
+    pub(crate) fn missing(&self) -> Option<&'static str> {
         [
             ("arch", &self.arch),
             ("libc", &self.libc),
@@ -102,6 +97,11 @@ impl BuilderFacts {
         .find(|(_, v)| v.is_empty())
         .map(|(k, _)| k)
     }
+}
+
+/// Whether a line of the builder container's output reports a fact.
+pub(crate) fn is_fact(line: &str) -> bool {
+    line.starts_with(FACT_PREFIX)
 }
 
 /// Where the facts of a cached builder root are kept (next to the cache).
@@ -161,238 +161,20 @@ pub(crate) fn builder_view(lock: &Lockfile) -> Lockfile {
     lock
 }
 
-/// Everything the containers of one builder-project build share.
-pub(crate) struct BuilderRun<'a> {
-    pub(crate) engine: &'a Engine,
-    /// The base builder image.
-    pub(crate) image: String,
-    pub(crate) build_id: String,
-    /// `(host dir, repository name)`, mounted read-only at /var/db/repos/<name>.
-    pub(crate) repos: Vec<(PathBuf, String)>,
-    /// The generated `etc/portage`.
-    pub(crate) config_dir: PathBuf,
-    /// Holds `make.conf` (the lines appended to the builder's own).
-    pub(crate) extra_dir: PathBuf,
-    pub(crate) binpkgs: PathBuf,
-    /// `=cat/pkg-ver::repo` of the requested packages.
-    pub(crate) targets: Vec<String>,
-    /// Atoms kept out of the binary-package cache (`--usepkg-exclude`).
-    pub(crate) no_cache: Vec<String>,
-    pub(crate) jobs: Option<u32>,
-    pub(crate) verbose: bool,
-}
-
-impl BuilderRun<'_> {
-    fn spec(&self, cmd: Vec<String>) -> ContainerSpec {
-        let mut spec = ContainerSpec::new(&self.image, &self.build_id);
-        for (dir, name) in &self.repos {
-            spec = spec.bind_ro(dir, format!("/var/db/repos/{name}"));
-        }
-        spec.bind_ro(&self.config_dir, format!("{CONFIG_ROOT}/etc/portage"))
-            .bind_ro(&self.extra_dir, EXTRA_DIR)
-            .bind_rw(&self.binpkgs, crate::builder::portage_config::PKGDIR)
-            .env("LC_ALL", "C.UTF-8")
-            .cmd(cmd)
-    }
-
-    fn emerge_options(&self, pretend: bool) -> Vec<String> {
-        let mut args: Vec<String> = [
-            "--usepkg",
-            "--binpkg-respect-use=y",
-            "--oneshot",
-            "--nospinner",
-            "--color=n",
-        ]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
-        if pretend {
-            args.extend(["--pretend".to_owned(), "--verbose".to_owned()]);
-        } else {
-            args.push(format!(
-                "--quiet-build={}",
-                if self.verbose { "n" } else { "y" }
-            ));
-            args.push("--quiet-fail=y".to_owned());
-            if let Some(jobs) = self.jobs {
-                args.push(format!("--jobs={jobs}"));
-            }
-        }
-        for atom in &self.no_cache {
-            args.push(format!("--usepkg-exclude={atom}"));
-        }
-        args.extend(self.targets.iter().cloned());
-        args
-    }
-
-    /// Runs `emerge --pretend` and compares its plan with the lock (every
-    /// package as a builder package).
-    pub(crate) fn check_plan(
-        &self,
-        lock: &Lockfile,
-        reporter: &dyn BuildReporter,
-    ) -> Result<usize, BuildError> {
-        let mut cmd = vec!["emerge".to_owned(), format!("--config-root={CONFIG_ROOT}")];
-        cmd.extend(self.emerge_options(true));
-        let mut lines = CollectLines::default();
-        let outcome = self.engine.run(&self.spec(cmd), &mut lines)?;
-        for (_, line) in &lines.0 {
-            reporter.log_line(line);
-        }
-        let all: Vec<&str> = lines.0.iter().map(|(_, l)| l.as_str()).collect();
-        if !outcome.success() {
-            let start = all
-                .iter()
-                .position(|l| l.starts_with("!!!"))
-                .unwrap_or(all.len().saturating_sub(LOG_TAIL));
-            let output = all[start..]
-                .iter()
-                .filter(|l| !l.trim().is_empty())
-                .take(LOG_TAIL)
-                .map(|l| (*l).to_owned())
-                .collect();
-            return Err(BuildError::PortageRefused {
-                exit_code: outcome.exit_code,
-                output,
-            });
-        }
-        // No merge says `to <root>`: all go into `/`, the builder's root.
-        let plan = parse_plan(&all.join("\n"), "/staves/no-image-root");
-        let mismatches = compare_plan(&plan, &builder_view(lock));
-        if !mismatches.is_empty() {
-            return Err(BuildError::PlanMismatch { mismatches });
-        }
-        Ok(plan.len())
-    }
-
-    /// Runs the real emerge into `/`, then exports the container as a layer.
-    pub(crate) fn emerge_and_export(
-        &self,
-        store: &BlobStore,
-        layer_options: &LayerOptions,
-        scratch: &Path,
-        reporter: &dyn BuildReporter,
-    ) -> Result<(Layer, BuilderFacts), BuildError> {
-        let mut cmd = vec![
-            "/bin/sh".to_owned(),
-            "-c".to_owned(),
-            SCRIPT.to_owned(),
-            "staves-builder".to_owned(),
-        ];
-        cmd.extend(self.emerge_options(false));
-        let mut container = self.engine.create(&self.spec(cmd))?;
-        let mut tail: VecDeque<String> = VecDeque::with_capacity(LOG_TAIL + 1);
-        let mut fact_lines: Vec<String> = Vec::new();
-        let mut failed: Option<(String, String)> = None;
-        let outcome = container.start_and_wait(&mut |_stream: LogStream, line: &str| {
-            if line.starts_with(FACT_PREFIX) {
-                fact_lines.push(line.to_owned());
-                return;
-            }
-            reporter.log_line(line);
-            match emerge_event(line) {
-                Some(EmergeEvent::Started {
-                    index,
-                    total,
-                    package,
-                    binary,
-                }) => reporter.emerging(index, total, &package, binary),
-                Some(EmergeEvent::Failed { package, phase }) => {
-                    failed.get_or_insert((package, phase));
-                }
-                _ => {}
-            }
-            tail.push_back(line.to_owned());
-            if tail.len() > LOG_TAIL {
-                tail.pop_front();
-            }
-        })?;
-        if !outcome.success() {
-            let (package, phase) = match failed {
-                Some((package, phase)) => (package, Some(phase)),
-                None => (format!("emerge (exit status {})", outcome.exit_code), None),
-            };
-            container.remove()?;
-            return Err(BuildError::EmergeFailed {
-                package,
-                phase,
-                log_tail: tail.into_iter().collect(),
-                log_path: None,
-            });
-        }
-        let facts = BuilderFacts::from_lines(fact_lines.iter().map(String::as_str));
-        if let Some(missing) = facts.missing() {
-            container.remove()?;
-            return Err(BuildError::NoBuilder {
-                reason: format!(
-                    "the base builder `{}` did not report its {missing} \
-                     (portageq envvar ARCH ELIBC, emerge --version); is Portage installed there?",
-                    self.image
-                ),
-            });
-        }
-        reporter.status("Packing", "the builder's file system");
-        let reader = self.engine.export_container(container.id())?;
-        let filtered_path = scratch.join("builder-rootfs.tar");
-        let mut filtered = fs_err::File::options()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&filtered_path)
-            .map_err(|e| BuildError::io("create", &filtered_path, e))?;
-        filter_tar_with(
-            reader,
-            BufWriter::new(&mut filtered),
-            0,
-            layer_options.epoch,
-            &keep_in_builder,
-        )
-        .map_err(|e| BuildError::io("copy the builder's file system into", &filtered_path, e))?;
-        container.remove()?;
-        filtered
-            .rewind()
-            .map_err(|e| BuildError::io("read", &filtered_path, e))?;
-        let layer = layer_from_tar(
-            std::io::BufReader::new(filtered),
-            store,
-            layer_options,
-            &TarInput {
-                strip_components: 0,
-            },
-        )?;
-        let _ = std::fs::remove_file(&filtered_path);
-        Ok((layer, facts))
-    }
-}
-
-/// Builds the builder's file system: writes the `make.conf` lines, checks
-/// Portage's plan against the lock, emerges and exports. Returns the layer,
-/// the number of merges and the detected facts.
-pub(crate) fn build_root(
-    run: &BuilderRun<'_>,
-    manifest: &Manifest,
-    lock: &Lockfile,
-    store: &BlobStore,
-    layer_options: &LayerOptions,
-    scratch: &Path,
-    reporter: &dyn BuildReporter,
-) -> Result<(Layer, usize, BuilderFacts), BuildError> {
-    fs_err::create_dir_all(&run.extra_dir)
-        .map_err(|e| BuildError::io("create", &run.extra_dir, e))?;
-    let make_conf = run.extra_dir.join("make.conf");
+/// Writes the `make.conf` lines a builder project appends to the builder's
+/// own (its `[env]`) into the run's extra directory.
+pub(crate) fn write_make_conf(run: &BuildRun<'_>, manifest: &Manifest) -> Result<(), BuildError> {
+    let Target::Builder { extra_dir } = &run.target else {
+        return Ok(());
+    };
+    fs_err::create_dir_all(extra_dir).map_err(|e| BuildError::io("create", extra_dir, e))?;
+    let make_conf = extra_dir.join("make.conf");
     let version = manifest
         .version
         .as_ref()
         .map_or("", |v| v.get_ref().as_str());
     let lines = make_conf_lines(manifest.name.get_ref(), version, &manifest.env.vars);
-    fs_err::write(&make_conf, lines).map_err(|e| BuildError::io("write", &make_conf, e))?;
-    reporter.status("Checking", "Portage's plan against staves.lock");
-    let merges = run.check_plan(lock, reporter)?;
-    reporter.emerge_start(merges);
-    let result = run.emerge_and_export(store, layer_options, scratch, reporter);
-    reporter.emerge_end();
-    let (layer, facts) = result?;
-    Ok((layer, merges, facts))
+    fs_err::write(&make_conf, lines).map_err(|e| BuildError::io("write", &make_conf, e))
 }
 
 /// Whether `path` (relative to `/`) of an exported builder container

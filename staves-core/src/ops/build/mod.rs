@@ -330,7 +330,7 @@ pub fn build(
     let scratch = cache.scratch()?;
     let (layer, reused, merges) = match cached {
         Some(layer) => (layer, true, 0),
-        None => 'built: {
+        None => {
             // 4. Export, configure, check the plan, emerge.
             reporter.status("Preparing", "repositories at their locked commits");
             let mut mounts = Vec::new();
@@ -362,47 +362,15 @@ pub fn build(
             config.write_to(&config_dir).map_err(|e| {
                 BuildError::io("write the Portage configuration into", &config_dir, e)
             })?;
-            if is_builder {
-                let run = builder_image::BuilderRun {
-                    engine: &engine,
-                    image: builder_ref.clone(),
-                    build_id: format!(
-                        "{}-{}",
-                        manifest.name.get_ref(),
-                        scratch
-                            .path()
-                            .file_name()
-                            .unwrap_or_default()
-                            .to_string_lossy()
-                    ),
-                    repos: mounts,
-                    config_dir,
+            let target = if is_builder {
+                run::Target::Builder {
                     extra_dir: scratch.path().join("builder"),
-                    binpkgs: cache.binpkgs(&builder.id, &builder.platform)?,
-                    targets: targets.clone(),
-                    no_cache: portage_config::no_cache_atoms(&input),
-                    jobs: options.jobs,
-                    verbose: options.verbose,
-                };
-                let (layer, merges, found) = builder_image::build_root(
-                    &run,
-                    &manifest,
-                    &lock,
-                    &store,
-                    &layer_options,
-                    scratch.path(),
-                    reporter,
-                )?;
-                if cacheable {
-                    builder_image::store_facts(&ctx.cache_dir, &key, &found)?;
-                    cache.store_rootfs(
-                        &key,
-                        &cache::RootfsRecord::from_layer(&layer, &builder.id),
-                    )?;
                 }
-                facts = Some(found);
-                break 'built (layer, false, merges);
-            }
+            } else {
+                run::Target::Image {
+                    runtime_libs: manifest.image.runtime_libs.clone(),
+                }
+            };
             let run = run::BuildRun {
                 engine: &engine,
                 image: builder_ref.clone(),
@@ -420,31 +388,27 @@ pub fn build(
                 binpkgs: cache.binpkgs(&builder.id, &builder.platform)?,
                 distfiles: cache.distfiles()?,
                 ssh_agent: ssh_agent(&manifest),
-                runtime_libs: manifest.image.runtime_libs.clone(),
+                target,
                 targets: targets.clone(),
                 no_cache: portage_config::no_cache_atoms(&input),
                 jobs: options.jobs,
                 verbose: options.verbose,
             };
-            reporter.status("Checking", "Portage's plan against staves.lock");
-            let plan = run.check_plan(&lock, reporter)?;
-            let needs_fetch = plan.download_kib != Some(0)
-                || fetch::sources_missing(
-                    &plan.plan,
-                    repos.iter().map(|(_, snapshot)| snapshot),
-                    &run.distfiles,
-                );
-            if needs_fetch {
-                reporter.status("Fetching", "sources into the distfiles cache");
-                run.fetch(reporter)?;
-            }
-            let merges = plan.plan.len();
+            builder_image::write_make_conf(&run, &manifest)?;
+            let snapshots = repos.iter().map(|(_, snapshot)| snapshot);
+            let merges = run.prepare(&lock, snapshots, reporter)?;
             reporter.emerge_start(merges);
-            let result = run.emerge_and_copy(&store, &layer_options, scratch.path(), reporter);
+            let result = run.emerge_and_pack(&store, &layer_options, scratch.path(), reporter);
             reporter.emerge_end();
-            let layer = result?;
+            let (layer, found) = result?;
             if cacheable {
+                if let Some(found) = &found {
+                    builder_image::store_facts(&ctx.cache_dir, &key, found)?;
+                }
                 cache.store_rootfs(&key, &cache::RootfsRecord::from_layer(&layer, &builder.id))?;
+            }
+            if found.is_some() {
+                facts = found;
             }
             (layer, false, merges)
         }

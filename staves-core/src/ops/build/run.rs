@@ -1,5 +1,8 @@
 //! The builder containers of one build: `emerge --pretend` checked against
-//! the lock, then the real emerge, then the image root copied out.
+//! the lock, `emerge --fetchonly` when sources are missing, then the real
+//! emerge, then the result packed as a layer: the image root for images,
+//! the builder's whole file system for builder projects (see the
+//! `builder_image` module).
 
 use std::collections::VecDeque;
 use std::io::{BufWriter, Read, Seek};
@@ -11,10 +14,12 @@ use crate::builder::{
 };
 use crate::image::{BlobStore, Layer, LayerOptions, TarInput, layer_from_tar};
 use crate::lockfile::Lockfile;
+use crate::sources::Snapshot;
 
 use super::BuildReporter;
+use super::builder_image::{self, BuilderFacts};
 use super::error::BuildError;
-use super::rootfs::filter_tar;
+use super::rootfs::{filter_tar, filter_tar_with};
 
 /// The image root inside the builder.
 pub(crate) const IMAGE_ROOT: &str = "/staves/root";
@@ -35,6 +40,22 @@ pub(crate) struct PlanCheck {
     pub(crate) download_kib: Option<u64>,
 }
 
+/// Where the merges of a build go.
+pub(crate) enum Target {
+    /// Into [`IMAGE_ROOT`] (an image), then `[image] runtime-libs` from
+    /// the builder are added.
+    Image {
+        /// The runtime library file names.
+        runtime_libs: Vec<String>,
+    },
+    /// Into the builder's own `/` (a builder project); `extra_dir` holds the
+    /// `make.conf` lines appended to the builder's own.
+    Builder {
+        /// Mounted at [`builder_image::EXTRA_DIR`].
+        extra_dir: PathBuf,
+    },
+}
+
 /// Everything the containers of one build share.
 pub(crate) struct BuildRun<'a> {
     pub(crate) engine: &'a Engine,
@@ -49,8 +70,8 @@ pub(crate) struct BuildRun<'a> {
     pub(crate) distfiles: PathBuf,
     /// The host's ssh agent socket, mounted into the fetch step only.
     pub(crate) ssh_agent: Option<PathBuf>,
-    /// `[image] runtime-libs`: copied from the builder into the image root.
-    pub(crate) runtime_libs: Vec<String>,
+    /// An image or a builder.
+    pub(crate) target: Target,
     /// `=cat/pkg-ver::repo` of the requested image packages.
     pub(crate) targets: Vec<String>,
     /// Atoms kept out of the binary-package cache (`--usepkg-exclude`).
@@ -65,30 +86,36 @@ impl BuildRun<'_> {
         for (dir, name) in &self.repos {
             spec = spec.bind_ro(dir, format!("/var/db/repos/{name}"));
         }
-        // Portage configures the builder's own "/" (where build-time
-        // dependencies go) from /etc/portage whenever ROOT != "/".
-        spec.bind_ro(&self.config_dir, format!("{CONFIG_ROOT}/etc/portage"))
-            .bind_ro(&self.config_dir, "/etc/portage")
-            .bind_rw(&self.binpkgs, crate::builder::portage_config::PKGDIR)
+        spec = spec.bind_ro(&self.config_dir, format!("{CONFIG_ROOT}/etc/portage"));
+        spec = match &self.target {
+            // Portage configures the builder's own "/" (where build-time
+            // dependencies go) from /etc/portage whenever ROOT != "/".
+            Target::Image { .. } => spec.bind_ro(&self.config_dir, "/etc/portage"),
+            // A builder keeps its own /etc/portage (and extends it).
+            Target::Builder { extra_dir } => spec.bind_ro(extra_dir, builder_image::EXTRA_DIR),
+        };
+        spec.bind_rw(&self.binpkgs, crate::builder::portage_config::PKGDIR)
             .bind_rw(&self.distfiles, crate::builder::portage_config::DISTDIR)
             .env("LC_ALL", "C.UTF-8")
             .cmd(args)
     }
 
     fn emerge_args(&self, mode: Mode) -> Vec<String> {
-        let mut args: Vec<String> = [
-            "emerge",
-            "--root=/staves/root",
-            "--config-root=/staves/cfg",
-            "--usepkg",
-            "--binpkg-respect-use=y",
-            "--oneshot",
-            "--nospinner",
-            "--color=n",
-        ]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
+        let mut args: Vec<String> = vec!["emerge".to_owned()];
+        if let Target::Image { .. } = self.target {
+            args.push(format!("--root={IMAGE_ROOT}"));
+        }
+        args.extend(
+            [
+                "--config-root=/staves/cfg",
+                "--usepkg",
+                "--binpkg-respect-use=y",
+                "--oneshot",
+                "--nospinner",
+                "--color=n",
+            ]
+            .map(str::to_owned),
+        );
         if mode == Mode::Pretend {
             args.extend(["--pretend".to_owned(), "--verbose".to_owned()]);
         } else if mode == Mode::Fetch {
@@ -110,8 +137,29 @@ impl BuildRun<'_> {
         args
     }
 
+    /// Checks Portage's plan against the lock, then fetches sources when
+    /// Portage's plan needs downloads or a source of a package built from
+    /// source is missing from the distfiles cache. Returns the number of
+    /// merges.
+    pub(crate) fn prepare<'s>(
+        &self,
+        lock: &Lockfile,
+        snapshots: impl Iterator<Item = &'s Snapshot> + Clone,
+        reporter: &dyn BuildReporter,
+    ) -> Result<usize, BuildError> {
+        reporter.status("Checking", "Portage's plan against staves.lock");
+        let plan = self.check_plan(lock, reporter)?;
+        let needs_fetch = plan.download_kib != Some(0)
+            || super::fetch::sources_missing(&plan.plan, snapshots, &self.distfiles);
+        if needs_fetch {
+            reporter.status("Fetching", "sources into the distfiles cache");
+            self.fetch(reporter)?;
+        }
+        Ok(plan.plan.len())
+    }
+
     /// Runs `emerge --pretend` and compares its plan with the lock.
-    pub(crate) fn check_plan(
+    fn check_plan(
         &self,
         lock: &Lockfile,
         reporter: &dyn BuildReporter,
@@ -143,7 +191,11 @@ impl BuildRun<'_> {
         }
         let text = all.join("\n");
         let plan = parse_plan(&text, IMAGE_ROOT);
-        let mismatches = compare_plan(&plan, lock);
+        let mismatches = match self.target {
+            Target::Image { .. } => compare_plan(&plan, lock),
+            // No merge says `to <root>`: all go into the builder's `/`.
+            Target::Builder { .. } => compare_plan(&plan, &builder_image::builder_view(lock)),
+        };
         if !mismatches.is_empty() {
             return Err(BuildError::PlanMismatch { mismatches });
         }
@@ -157,7 +209,7 @@ impl BuildRun<'_> {
     /// step with network access (the host's network, so a proxy or a
     /// registry on 127.0.0.1 works as on the host), and the only one that
     /// sees the ssh agent socket, when there is one.
-    pub(crate) fn fetch(&self, reporter: &dyn BuildReporter) -> Result<(), BuildError> {
+    fn fetch(&self, reporter: &dyn BuildReporter) -> Result<(), BuildError> {
         let mut spec = self
             .spec(self.emerge_args(Mode::Fetch))
             .network(Network::Host);
@@ -184,27 +236,85 @@ impl BuildRun<'_> {
         })
     }
 
-    /// Runs the real emerge and returns the image root as a layer.
-    pub(crate) fn emerge_and_copy(
+    /// Runs the real emerge, then packs the result as a layer: the image
+    /// root, or for a builder the container's file system and the facts
+    /// the builder reported.
+    pub(crate) fn emerge_and_pack(
         &self,
         store: &BlobStore,
         layer_options: &LayerOptions,
         scratch: &Path,
         reporter: &dyn BuildReporter,
-    ) -> Result<Layer, BuildError> {
-        let spec = self
-            .spec(self.emerge_args(Mode::Build))
-            .entrypoint(["/bin/sh", "-c", RUNTIME_LIBS_SCRIPT, "staves-emerge"])
-            .env("STAVES_RUNTIME_LIBS", self.runtime_libs.join(" "));
-        let mut container = self.engine.create(&spec)?;
+    ) -> Result<(Layer, Option<BuilderFacts>), BuildError> {
+        let spec = self.spec(self.emerge_args(Mode::Build));
+        let spec = match &self.target {
+            Target::Image { runtime_libs } => spec
+                .entrypoint(["/bin/sh", "-c", RUNTIME_LIBS_SCRIPT, "staves-emerge"])
+                .env("STAVES_RUNTIME_LIBS", runtime_libs.join(" ")),
+            Target::Builder { .. } => {
+                spec.entrypoint(["/bin/sh", "-c", builder_image::SCRIPT, "staves-builder"])
+            }
+        };
+        let mut fact_lines: Vec<String> = Vec::new();
+        let container = self.emerge(&spec, reporter, &mut |line| {
+            if builder_image::is_fact(line) {
+                fact_lines.push(line.to_owned());
+                return true;
+            }
+            if let Some(note) = line.strip_prefix("staves: ") {
+                reporter.status("Runtime", note);
+            }
+            false
+        })?;
+        match self.target {
+            Target::Image { .. } => {
+                reporter.status("Packing", "the image root");
+                let reader = container.copy_out(IMAGE_ROOT)?;
+                let layer = pack(reader, 1, None, store, layer_options, scratch);
+                container.remove()?;
+                Ok((layer?, None))
+            }
+            Target::Builder { .. } => {
+                let facts = BuilderFacts::from_lines(fact_lines.iter().map(String::as_str));
+                if let Some(missing) = facts.missing() {
+                    container.remove()?;
+                    return Err(BuildError::NoBuilder {
+                        reason: format!(
+                            "the base builder `{}` did not report its {missing} \
+                             (portageq envvar ARCH ELIBC, emerge --version); is Portage installed there?",
+                            self.image
+                        ),
+                    });
+                }
+                reporter.status("Packing", "the builder's file system");
+                let reader = self.engine.export_container(container.id())?;
+                let keep = builder_image::keep_in_builder;
+                let layer = pack(reader, 0, Some(&keep), store, layer_options, scratch);
+                container.remove()?;
+                Ok((layer?, Some(facts)))
+            }
+        }
+    }
+
+    /// Runs the emerge container `spec`, reporting progress; `swallow` sees
+    /// every line first and keeps it out of the log when it returns true.
+    /// On success the stopped container is returned; on failure it is
+    /// removed and the failing package with its log tail is the error.
+    fn emerge(
+        &self,
+        spec: &ContainerSpec,
+        reporter: &dyn BuildReporter,
+        swallow: &mut dyn FnMut(&str) -> bool,
+    ) -> Result<crate::builder::Container<'_>, BuildError> {
+        let mut container = self.engine.create(spec)?;
         let mut tail: VecDeque<String> = VecDeque::with_capacity(LOG_TAIL + 1);
         let mut failed: Option<(String, String)> = None;
         let mut log_path: Option<String> = None;
         let outcome = container.start_and_wait(&mut |_stream: LogStream, line: &str| {
-            reporter.log_line(line);
-            if let Some(note) = line.strip_prefix("staves: ") {
-                reporter.status("Runtime", note);
+            if swallow(line) {
+                return;
             }
+            reporter.log_line(line);
             match emerge_event(line) {
                 Some(EmergeEvent::Started {
                     index,
@@ -227,61 +337,72 @@ impl BuildRun<'_> {
                 }
             }
         })?;
-        if !outcome.success() {
-            let log_tail: Vec<String> = log_path
-                .as_deref()
-                .and_then(|p| read_log_tail(&container, p))
-                .unwrap_or_else(|| tail.into_iter().collect());
-            // With --quiet-build the phase is only in the build log.
-            if failed.is_none() {
-                failed = log_tail.iter().find_map(|l| match emerge_event(l) {
-                    Some(EmergeEvent::Failed { package, phase }) => Some((package, phase)),
-                    _ => None,
-                });
-            }
-            let (package, phase) = match failed {
-                Some((package, phase)) => (package, Some(phase)),
-                None => (format!("emerge (exit status {})", outcome.exit_code), None),
-            };
-            container.remove()?;
-            return Err(BuildError::EmergeFailed {
-                package,
-                phase,
-                log_tail,
-                log_path,
+        if outcome.success() {
+            return Ok(container);
+        }
+        let log_tail: Vec<String> = log_path
+            .as_deref()
+            .and_then(|p| read_log_tail(&container, p))
+            .unwrap_or_else(|| tail.into_iter().collect());
+        // With --quiet-build the phase is only in the build log.
+        if failed.is_none() {
+            failed = log_tail.iter().find_map(|l| match emerge_event(l) {
+                Some(EmergeEvent::Failed { package, phase }) => Some((package, phase)),
+                _ => None,
             });
         }
-        reporter.status("Packing", "the image root");
-        let reader = container.copy_out(IMAGE_ROOT)?;
-        let filtered_path = scratch.join("rootfs.tar");
-        let mut filtered = fs_err::File::options()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&filtered_path)
-            .map_err(|e| BuildError::io("create", &filtered_path, e))?;
-        filter_tar(
-            reader,
-            BufWriter::new(&mut filtered),
-            1,
-            layer_options.epoch,
-        )
-        .map_err(|e| BuildError::io("copy the image root into", &filtered_path, e))?;
+        let (package, phase) = match failed {
+            Some((package, phase)) => (package, Some(phase)),
+            None => (format!("emerge (exit status {})", outcome.exit_code), None),
+        };
         container.remove()?;
-        filtered
-            .rewind()
-            .map_err(|e| BuildError::io("read", &filtered_path, e))?;
-        let layer = layer_from_tar(
-            std::io::BufReader::new(filtered),
-            store,
-            layer_options,
-            &TarInput {
-                strip_components: 1,
-            },
-        )?;
-        let _ = std::fs::remove_file(&filtered_path);
-        Ok(layer)
+        Err(BuildError::EmergeFailed {
+            package,
+            phase,
+            log_tail,
+            log_path,
+        })
     }
+}
+
+/// Cleans a tar stream from the container (see the `rootfs` module; `keep`,
+/// when given, replaces its rule for which entries stay) into a temporary
+/// file, then turns it into a layer.
+fn pack(
+    reader: impl Read,
+    strip: usize,
+    keep: Option<&dyn Fn(&str) -> bool>,
+    store: &BlobStore,
+    layer_options: &LayerOptions,
+    scratch: &Path,
+) -> Result<Layer, BuildError> {
+    let filtered_path = scratch.join("rootfs.tar");
+    let mut filtered = fs_err::File::options()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&filtered_path)
+        .map_err(|e| BuildError::io("create", &filtered_path, e))?;
+    let output = BufWriter::new(&mut filtered);
+    let epoch = layer_options.epoch;
+    let written = match keep {
+        None => filter_tar(reader, output, strip, epoch),
+        Some(keep) => filter_tar_with(reader, output, strip, epoch, keep),
+    };
+    written.map_err(|e| BuildError::io("copy the file system into", &filtered_path, e))?;
+    filtered
+        .rewind()
+        .map_err(|e| BuildError::io("read", &filtered_path, e))?;
+    let layer = layer_from_tar(
+        std::io::BufReader::new(filtered),
+        store,
+        layer_options,
+        &TarInput {
+            strip_components: strip,
+        },
+    )?;
+    let _ = std::fs::remove_file(&filtered_path);
+    Ok(layer)
 }
 
 /// What an emerge container does.
