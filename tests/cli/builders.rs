@@ -100,7 +100,13 @@ fn a_directory_index_is_resolved_pinned_kept_and_updated() {
         ],
     );
     ctx.write_manifest(&manifest(&ctx, "^1.2", "dir+../index"));
-    assert_success(&run(ctx.staves().arg("lock")));
+    let first_lock = run(ctx.staves().arg("lock"));
+    assert_success(&first_lock);
+    let stderr = String::from_utf8_lossy(&first_lock.stderr);
+    assert!(
+        stderr.contains("Locking builder test-builder 1.2.0"),
+        "{stderr}"
+    );
     insta::assert_snapshot!(builder_table(&ctx.read("staves.lock")), @r#"
     [builder]
     name = "test-builder"
@@ -129,7 +135,13 @@ fn a_directory_index_is_resolved_pinned_kept_and_updated() {
     assert_eq!(ctx.read("staves.lock"), first, "a relock keeps the builder");
 
     // `staves update` moves to the newest matching version that is not yanked.
-    assert_success(&run(ctx.staves().arg("update")));
+    let update = run(ctx.staves().arg("update"));
+    assert_success(&update);
+    let stderr = String::from_utf8_lossy(&update.stderr);
+    assert!(
+        stderr.contains("Updating builder test-builder 1.2.0 -> test-builder 1.2.5"),
+        "{stderr}"
+    );
     let updated = builder_table(&ctx.read("staves.lock"));
     assert!(updated.contains("version = \"1.2.5\""), "{updated}");
     assert!(updated.contains(&format!("test-builder@{b}")), "{updated}");

@@ -56,6 +56,16 @@ impl Reporter for StatusReporter<'_> {
 
 /// Prints the package changes of a relock, cargo style.
 pub(crate) fn print_changes(printer: &Printer, outcome: &LockOutcome) {
+    if let Some(change) = &outcome.builder_change {
+        match (&change.from, &change.to) {
+            (None, Some(to)) => printer.status("Locking", format!("builder {to}")),
+            (Some(from), Some(to)) => {
+                printer.status("Updating", format!("builder {from} -> {to}"));
+            }
+            (Some(from), None) => printer.status("Removing", format!("builder {from}")),
+            (None, None) => {}
+        }
+    }
     for change in &outcome.changes {
         match change {
             PackageChange::Added { name, version } => {

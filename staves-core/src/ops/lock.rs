@@ -69,6 +69,8 @@ pub struct LockOutcome {
     pub changes: Vec<PackageChange>,
     /// Whether there was a lock before.
     pub had_lock: bool,
+    /// How the locked builder changed (`None`: it did not).
+    pub builder_change: Option<super::builders::BuilderChange>,
 }
 
 /// Resolves the manifest and writes `staves.lock` when it changed.
@@ -232,12 +234,17 @@ fn finish(
     let old_text = fs_err::read_to_string(&lock_path).ok();
     let changed = old_text.as_deref() != Some(text.as_str());
     let changes = old.map(|o| diff(o, &new)).unwrap_or_default();
+    let builder_change = super::builders::builder_change(
+        old.and_then(|o| o.builder.as_ref()),
+        new.builder.as_ref(),
+    );
     if changed && ctx.locked {
         let reason = match old {
             Some(o) if o.manifest_checksum != new.manifest_checksum => {
                 "staves.toml changed since the lock was written".to_owned()
             }
             _ if !changes.is_empty() => format!("{} package(s) would change", changes.len()),
+            _ if builder_change.is_some() => "the locked builder would change".to_owned(),
             _ => "the lock's content would change".to_owned(),
         };
         return Err(Error::LockOutdated {
@@ -251,6 +258,7 @@ fn finish(
         written: false,
         changes,
         had_lock: old.is_some(),
+        builder_change,
     };
     Ok((outcome, changed.then_some(text)))
 }

@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 use registry_index::{Index, IndexError, IndexSource};
 
 pub use default_index::{DEFAULT_INDEX_LOCATION, DefaultIndex};
-pub(crate) use resolve::lock_builder;
+pub use resolve::BuilderChange;
+pub(crate) use resolve::{builder_change, lock_builder};
 
 /// The environment variable naming the index when `[builder] index` does not.
 pub const INDEX_ENV: &str = "STAVES_INDEX";

@@ -135,3 +135,34 @@ fn resolve_registry(
         images,
     })
 }
+
+/// How the lock's builder changed, for the change summary: `None` sides are
+/// "no builder". Equal locks give `None`.
+pub(crate) fn builder_change(
+    old: Option<&LockedBuilder>,
+    new: Option<&LockedBuilder>,
+) -> Option<BuilderChange> {
+    (old != new).then(|| BuilderChange {
+        from: old.map(describe),
+        to: new.map(describe),
+    })
+}
+
+/// A change of the locked builder (see [`builder_change`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuilderChange {
+    /// The builder before (`name version`, or the image and its pin).
+    pub from: Option<String>,
+    /// The builder now.
+    pub to: Option<String>,
+}
+
+/// `name version`, `image (pin)` or `path`.
+fn describe(builder: &LockedBuilder) -> String {
+    match builder {
+        LockedBuilder::Registry(r) => format!("{} {}", r.name, r.version),
+        LockedBuilder::Image { image, pinned } if image == pinned => image.clone(),
+        LockedBuilder::Image { image, pinned } => format!("{image} ({pinned})"),
+        LockedBuilder::Path { path, .. } => path.clone(),
+    }
+}
