@@ -51,7 +51,10 @@ fn init_then_add_bash() {
         .replace("branch = \"stable\"", "branch = \"main\"")
         // The starter's builder is not in the (empty) shipped index yet, and
         // locking resolves it; builders are tested in builders.rs.
-        .replace("[builder]\nname = \"x86_64-glibc\"\nversion = \"^0.1\"\n", "");
+        .replace(
+            "[builder]\nname = \"x86_64-glibc\"\nversion = \"^0.1\"\n",
+            "",
+        );
     ctx.write_manifest(&manifest);
     staves_snapshot!(ctx, ctx.staves().args(["add", "app-shells/bash"]), @"
     success: true

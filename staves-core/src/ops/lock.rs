@@ -157,7 +157,15 @@ fn prepare_opts(
     };
     // `staves update ATOM...` moves only those packages, not the builder.
     let builder_update = update && options.only.is_empty();
-    finish(ctx, manifest, &repos, old.as_ref(), &keep, builder_update, reporter)
+    finish(
+        ctx,
+        manifest,
+        &repos,
+        old.as_ref(),
+        &keep,
+        builder_update,
+        reporter,
+    )
 }
 
 /// The locked version of every package except those in `only` (which must
@@ -234,10 +242,8 @@ fn finish(
     let old_text = fs_err::read_to_string(&lock_path).ok();
     let changed = old_text.as_deref() != Some(text.as_str());
     let changes = old.map(|o| diff(o, &new)).unwrap_or_default();
-    let builder_change = super::builders::builder_change(
-        old.and_then(|o| o.builder.as_ref()),
-        new.builder.as_ref(),
-    );
+    let builder_change =
+        super::builders::builder_change(old.and_then(|o| o.builder.as_ref()), new.builder.as_ref());
     if changed && ctx.locked {
         let reason = match old {
             Some(o) if o.manifest_checksum != new.manifest_checksum => {
