@@ -507,3 +507,58 @@ fn an_image_builder_is_pinned_to_its_digest_and_pulled_with_credentials() {
     assert!(stderr.contains("Pulling"), "{stderr}");
     assert!(docker(&["image", "inspect", &pinned]).status.success());
 }
+
+#[test]
+fn builder_names_and_index_locations_are_checked_with_their_position() {
+    let ctx = TestContext::new();
+    ctx.write_manifest("name = \"x\"\n\n[builder]\nname = \"x86.64\"\n");
+    staves_snapshot!(ctx, ctx.staves().arg("lock"), @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: invalid builder name `x86.64`: `.` is not allowed in a builder name (use lowercase letters, digits, `-` and `_`)
+     --> [SANDBOX]/project/staves.toml:4:8
+      |
+    4 | name = "x86.64"
+      |        ^^^^^^^^
+      |
+      = note: in `builder.name`
+      = help: builder names use lowercase letters, digits, `-` and `_`, e.g. `x86_64-glibc`
+    "#);
+    ctx.write_manifest(
+        "name = \"x\"\n\n[builder]\nname = \"x86\"\nindex = \"https://example.org/index\"\n",
+    );
+    staves_snapshot!(ctx, ctx.staves().arg("lock"), @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: invalid index location `https://example.org/index`: say which protocol: `sparse+https://…` for HTTP, `git+<url>` for git
+     --> [SANDBOX]/project/staves.toml:5:9
+      |
+    5 | index = "https://example.org/index"
+      |         ^^^^^^^^^^^^^^^^^^^^^^^^^^^
+      |
+      = note: in `builder.index`
+      = help: for example index = "git+https://example.org/builders.git", "sparse+https://example.org/index/" or "dir+../index"
+    "#);
+    ctx.write_manifest("name = \"x\"\n\n[builder]\nimage = \"debian:12\"\nindex = \"dir+index\"\n");
+    staves_snapshot!(ctx, ctx.staves().arg("lock"), @r#"
+    success: false
+    exit_code: 1
+    ----- stdout -----
+
+    ----- stderr -----
+    error: `index` only applies to a named builder, not to `image`
+     --> [SANDBOX]/project/staves.toml:5:1
+      |
+    5 | index = "dir+index"
+      | ^^^^^
+      |
+      = note: in `builder.index`
+      = help: remove `index`, or name a builder from the index with `name`
+    "#);
+}
