@@ -91,7 +91,9 @@ pub struct Manifest {
 impl Manifest {
     /// What the project builds (`kind`, default [`ProjectKind::Image`]).
     pub fn project_kind(&self) -> ProjectKind {
-        self.kind.as_ref().map_or(ProjectKind::Image, |k| *k.get_ref())
+        self.kind
+            .as_ref()
+            .map_or(ProjectKind::Image, |k| *k.get_ref())
     }
 
     /// The settings for `key` (an atom as written in the table header).

@@ -468,7 +468,10 @@ fn type_hint(path: &[Seg]) -> Option<(&'static str, Option<&'static str>)> {
         ),
         "plugins[].hook" => ("`\"post-build\"`", Some("hook = \"post-build\"")),
         "kind" => ("`\"image\"` or `\"builder\"`", Some("kind = \"builder\"")),
-        "description" => ("a string", Some("description = \"Gentoo stage3 with Python\"")),
+        "description" => (
+            "a string",
+            Some("description = \"Gentoo stage3 with Python\""),
+        ),
         "plugins[].config" => ("a table", None),
         "plugins[].limits" => (
             "a table",
@@ -488,6 +491,7 @@ fn type_hint(path: &[Seg]) -> Option<(&'static str, Option<&'static str>)> {
         | "image.user"
         | "image.workdir"
         | "image.expose[]"
+        | "image.runtime-libs[]"
         | "locale.name"
         | "locale.charset"
         | "builder.name"
@@ -495,7 +499,6 @@ fn type_hint(path: &[Seg]) -> Option<(&'static str, Option<&'static str>)> {
         | "builder.path"
         | "builder.index"
         | "repositories[].name"
-        | "image.runtime-libs[]"
         | "repositories[].uri"
         | "repositories[].branch"
         | "repositories[].tag"
