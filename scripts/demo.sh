@@ -54,7 +54,8 @@ cd "$D/hello-image"
 sed -i -e "s|https://github.com/gentoo-mirror/gentoo.git|file://$D/repo|" \
 	-e 's|^name = "gentoo"|name = "staves-demo"|' -e 's|^branch = "stable"|branch = "main"|' staves.toml
 # ... and build with the test builder image instead of a registry builder.
-sed -i -e "s|^name = \"x86_64-glibc\"|image = \"$BUILDER\"|" -e '/^version = "^0.1"/d' staves.toml
+sed -i -e 's|^# \[builder\]|[builder]|' -e "s|^# name = \"x86_64-glibc\"|image = \"$BUILDER\"|" \
+	-e '/^# version = "^0.1"/d' staves.toml
 sed -i -e 's|^# command = \["/bin/bash"\]|command = ["/usr/bin/hello"]|' staves.toml
 
 step "staves add app-misc/hello app-shells/bash --use -nls"

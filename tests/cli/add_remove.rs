@@ -48,13 +48,7 @@ fn init_then_add_bash() {
     let manifest = manifest
         .replace("https://github.com/gentoo-mirror/gentoo.git", &ctx.repo_url)
         .replace("name = \"gentoo\"", "name = \"staves-demo\"")
-        .replace("branch = \"stable\"", "branch = \"main\"")
-        // The starter's builder is not in the (empty) shipped index yet, and
-        // locking resolves it; builders are tested in builders.rs.
-        .replace(
-            "[builder]\nname = \"x86_64-glibc\"\nversion = \"^0.1\"\n",
-            "",
-        );
+        .replace("branch = \"stable\"", "branch = \"main\"");
     ctx.write_manifest(&manifest);
     staves_snapshot!(ctx, ctx.staves().args(["add", "app-shells/bash"]), @"
     success: true

@@ -56,6 +56,9 @@ impl Reporter for StatusReporter<'_> {
 
 /// Prints the package changes of a relock, cargo style.
 pub(crate) fn print_changes(printer: &Printer, outcome: &LockOutcome) {
+    for warning in &outcome.resolution.warnings {
+        printer.warn(warning);
+    }
     if let Some(change) = &outcome.builder_change {
         match (&change.from, &change.to) {
             (None, Some(to)) => printer.status("Locking", format!("builder {to}")),

@@ -5,8 +5,8 @@ use super::error::toml_quote;
 /// A commented starter manifest for an image called `name`.
 ///
 /// It names the image, has an empty `packages` list, the Gentoo repository
-/// (the `stable` branch of the gentoo-mirror git repository) and the default
-/// builder, and shows the other sections as comments. `name` is written as
+/// (the `stable` branch of the gentoo-mirror git repository), and shows the
+/// other sections, the builder among them, as comments. `name` is written as
 /// a TOML string, so any text yields valid TOML; whether it is a valid image
 /// name is checked when the manifest is parsed.
 pub fn starter(name: &str) -> String {
@@ -35,11 +35,15 @@ type = "git"
 uri = "https://github.com/gentoo-mirror/gentoo.git"
 branch = "stable"
 
-# The image packages are built in: a builder from the registry index and a
-# semver requirement (or `image = "…@sha256:…"`, or `path = "builders/x"`).
-[builder]
-name = "x86_64-glibc"
-version = "^0.1"
+# The builder the packages are built in: a name and a semver requirement
+# from a builder index, pinned by version and digest in staves.lock. The index
+# that ships with this version of Staves has no builders yet: publish one
+# from examples/builders (see its README) and set `index` to that index, or
+# use an image (`image = "ghcr.io/me/builder@sha256:…"`) or a local builder
+# project (`path = "builders/x"`) instead.
+# [builder]
+# name = "x86_64-glibc"
+# version = "^0.1"
 
 # make.conf variables for every package:
 # [env]
@@ -84,14 +88,8 @@ mod tests {
         assert_eq!(m.repositories.len(), 1);
         assert_eq!(m.repositories[0].name.get_ref(), "gentoo");
         assert_eq!(m.repositories[0].branch.as_deref(), Some("stable"));
-        let builder = m.builder.as_ref().and_then(|b| b.source());
-        assert_eq!(
-            builder,
-            Some(BuilderSource::Registry {
-                name: "x86_64-glibc",
-                version: "^0.1".parse().unwrap()
-            })
-        );
+        // The shipped index is empty: the starter names no builder.
+        assert!(m.builder.is_none());
     }
 
     #[test]
@@ -117,6 +115,13 @@ mod tests {
         assert!(m.env.named.contains_key("no-cache"));
         assert_eq!(m.package.len(), 1);
         assert_eq!(m.image.exposed_ports().len(), 1);
+        assert_eq!(
+            m.builder.as_ref().and_then(|b| b.source()),
+            Some(BuilderSource::Registry {
+                name: "x86_64-glibc",
+                version: "^0.1".parse().unwrap()
+            })
+        );
     }
 
     fn looks_like_toml(line: &str) -> bool {
