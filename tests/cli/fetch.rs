@@ -119,7 +119,10 @@ fn sources_are_fetched_once_and_runtime_libraries_are_added() {
     let digest = assert_ok(&first);
     let stderr = String::from_utf8_lossy(&first.stderr);
     assert!(stderr.contains("Fetching"), "{stderr}");
-    assert!(stderr.contains("added libgcc_s.so.1"), "{stderr}");
+    assert!(
+        stderr.contains("Added libgcc_s.so.1 from the builder"),
+        "{stderr}"
+    );
     let probe = docker(&[
         "run",
         "--rm",

@@ -261,8 +261,18 @@ impl BuildRun<'_> {
                 fact_lines.push(line.to_owned());
                 return true;
             }
-            if let Some(note) = line.strip_prefix("staves: ") {
-                reporter.status("Runtime", note);
+            if let Some((verb, message)) = line
+                .strip_prefix("staves: ")
+                .and_then(|note| note.split_once(' '))
+            {
+                let mut chars = verb.chars();
+                let verb: String = chars
+                    .next()
+                    .map(|c| c.to_ascii_uppercase())
+                    .into_iter()
+                    .chain(chars)
+                    .collect();
+                reporter.status(&verb, message);
             }
             false
         })?;

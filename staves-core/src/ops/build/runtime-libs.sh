@@ -2,7 +2,7 @@
 # builder: runs emerge, then copies the gcc runtime libraries named in
 # STAVES_RUNTIME_LIBS (no ebuild depends on them) from the builder into the
 # image root, next to the image's C library, as the original Staves did.
-# Lines starting with `staves: ` are shown by `staves build`.
+# Lines `staves: VERB MESSAGE` are shown by `staves build` as status lines.
 set -e
 "$@"
 [ -n "${STAVES_RUNTIME_LIBS:-}" ] || exit 0
@@ -21,7 +21,7 @@ else
 fi
 for lib in $STAVES_RUNTIME_LIBS; do
 	if [ -n "$(first "$root" -xdev -name "$lib")" ]; then
-		echo "staves: $lib is already in the image root"
+		echo "staves: kept $lib: the image root has its own"
 		continue
 	fi
 	src=
@@ -33,10 +33,10 @@ for lib in $STAVES_RUNTIME_LIBS; do
 		[ -n "$src" ] || src=$(first "$dir" -name "$lib")
 	done
 	if [ -z "$src" ]; then
-		echo "staves: warning: $lib is not in the builder, so the image has none"
+		echo "staves: missing $lib: the builder has none, so the image has none"
 		continue
 	fi
 	mkdir -p "$dest"
 	cp -L "$src" "$dest/$lib"
-	echo "staves: added $lib (from the builder's $src) to ${dest#"$root"}"
+	echo "staves: added $lib from the builder ($src) to ${dest#"$root"}"
 done
