@@ -1,8 +1,6 @@
 //! Containers: create, run with streamed output, copy out, removal.
 
 use std::collections::HashMap;
-use std::io::Read;
-use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use bollard::container::LogOutput;
@@ -12,9 +10,9 @@ use bollard::query_parameters::{
     DownloadFromContainerOptionsBuilder, ListContainersOptionsBuilder,
     RemoveContainerOptionsBuilder,
 };
-use bytes::Bytes;
-use futures_util::{Stream, StreamExt};
+use futures_util::StreamExt;
 
+use super::archive::ArchiveReader;
 use super::engine::Engine;
 use super::error::BuilderError;
 use super::logs::{LineSplitter, LogSink, LogStream};
@@ -214,36 +212,24 @@ impl Container<'_> {
         let options = DownloadFromContainerOptionsBuilder::default()
             .path(path)
             .build();
-        let mut stream: ByteStream = Box::pin(
+        let stream = Box::pin(
             self.engine
                 .docker
                 .download_from_container(&self.id, Some(options)),
         );
-        // Fetch the first chunk now so a wrong path is an error here, not mid-read.
-        let first = self.engine.block_on(stream.next());
-        let buf = match first {
-            None => Bytes::new(),
-            Some(Ok(bytes)) => bytes,
-            Some(Err(DockerError::DockerResponseServerError {
-                status_code: 404, ..
-            })) => {
-                return Err(BuilderError::PathNotFound {
+        ArchiveReader::open(self.engine, stream, "copying out of a container").map_err(
+            |e| match e {
+                DockerError::DockerResponseServerError {
+                    status_code: 404, ..
+                } => BuilderError::PathNotFound {
                     container: self.id.clone(),
                     path: path.to_owned(),
-                });
-            }
-            Some(Err(e)) => {
-                return Err(self
+                },
+                e => self
                     .engine
-                    .engine_error(format!("copying {path} out of container {}", self.id), e));
-            }
-        };
-        Ok(ArchiveReader {
-            engine: self.engine,
-            stream,
-            buf,
-            done: false,
-        })
+                    .engine_error(format!("copying {path} out of container {}", self.id), e),
+            },
+        )
     }
 
     /// Removes the container now (also stops it), reporting errors.
@@ -265,49 +251,5 @@ impl Drop for Container<'_> {
         // Best effort: an error here has nowhere to go; `remove_leftovers`
         // catches what is left.
         let _ = self.remove_now();
-    }
-}
-
-type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, DockerError>> + Send>>;
-
-/// A tar stream out of a container ([`Container::copy_out`]); reads block on
-/// the engine. An [`Interrupt`](super::Interrupt) makes reads fail.
-pub struct ArchiveReader<'c> {
-    engine: &'c Engine,
-    stream: ByteStream,
-    buf: Bytes,
-    done: bool,
-}
-
-impl std::fmt::Debug for ArchiveReader<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ArchiveReader")
-            .field("buffered", &self.buf.len())
-            .field("done", &self.done)
-            .finish()
-    }
-}
-
-impl Read for ArchiveReader<'_> {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        while self.buf.is_empty() {
-            if self.done {
-                return Ok(0);
-            }
-            if self.engine.interrupt.is_set() {
-                return Err(std::io::Error::other(
-                    "interrupted while copying out of a container",
-                ));
-            }
-            match self.engine.block_on(self.stream.next()) {
-                None => self.done = true,
-                Some(Ok(bytes)) => self.buf = bytes,
-                Some(Err(e)) => return Err(std::io::Error::other(e)),
-            }
-        }
-        let n = out.len().min(self.buf.len());
-        out[..n].copy_from_slice(&self.buf[..n]);
-        let _ = self.buf.split_to(n);
-        Ok(n)
     }
 }

@@ -33,6 +33,7 @@
 //! # Ok(()) }
 //! ```
 
+mod archive;
 mod container;
 mod engine;
 mod error;
@@ -43,10 +44,10 @@ mod plan;
 pub mod portage_config;
 mod spec;
 
-pub use container::{ArchiveReader, Container, RunOutcome};
+pub use archive::ArchiveReader;
+pub use container::{Container, RunOutcome};
 pub use engine::{Engine, EngineInfo, ImageInfo, RegistryAuth};
 pub use error::BuilderError;
-pub use export::ExportReader;
 pub use interrupt::Interrupt;
 pub use logs::{CollectLines, LogSink, LogStream, NoPullProgress, PullEvent, PullReporter};
 pub use plan::{
