@@ -10,5 +10,6 @@ mod fetch;
 mod init;
 mod lock;
 mod manifest_errors;
+mod path_builder;
 mod plugins;
 mod publish;

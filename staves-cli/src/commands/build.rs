@@ -216,6 +216,7 @@ pub(crate) fn execute(
         source_date_epoch: std::env::var("SOURCE_DATE_EPOCH").ok(),
         interrupt,
         artifacts_dir: args.artifacts.clone(),
+        builder_chain: Vec::new(),
     };
     let reporter = CliReporter {
         printer,

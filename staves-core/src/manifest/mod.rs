@@ -18,6 +18,9 @@
 //!
 //! `docs/manifest.md` documents every key for users.
 
+/// The manifest's file name.
+pub const FILE_NAME: &str = "staves.toml";
+
 mod atoms;
 mod checksum;
 pub mod edit;

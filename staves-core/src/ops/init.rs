@@ -37,7 +37,7 @@ pub struct InitOutcome {
 /// overwritten), or an I/O error.
 pub fn init(options: &InitOptions) -> Result<InitOutcome, Error> {
     let dir = &options.dir;
-    let manifest_path = dir.join("staves.toml");
+    let manifest_path = dir.join(crate::manifest::FILE_NAME);
     if manifest_path.exists() {
         return Err(Error::ManifestExists {
             path: manifest_path,

@@ -3,14 +3,99 @@
 //! `--builder-image` / `STAVES_BUILDER_IMAGE` win; otherwise the image the
 //! lock pins for the engine's platform: a registry builder's
 //! `[builder.images]` entry (`<oci>/<name>@sha256:…`), or the `pinned`
-//! digest of an image or path builder.
+//! digest of an image builder. A path builder (`[builder] path`, a local
+//! builder project) is built first, like a workspace member, and its image
+//! id is used: its own lock pins its inputs.
+
+use std::path::{Path, PathBuf};
 
 use crate::builder::{Engine, RegistryAuth};
 use crate::image::{Credentials, ImageRef, credentials_for};
 use crate::lockfile::{LockedBuilder, Lockfile};
-use crate::manifest::{BuilderSource, Manifest};
+use crate::manifest::{BuilderSource, Manifest, ProjectKind};
 
-use super::{BuildError, BuildOptions};
+use super::{BuildError, BuildOptions, BuildReporter, Context};
+
+/// How many path builders may build on each other.
+const MAX_PATH_DEPTH: usize = 8;
+
+/// For a `[builder] path` project (and no `--builder-image`): builds the
+/// builder project at that path (its own `staves.toml` and `staves.lock`),
+/// loads it into the engine and returns its image id. `None` for the other
+/// builder forms.
+///
+/// # Errors
+/// A missing or non-builder project, a cycle of path builders, or any error
+/// of its build.
+pub(super) fn build_path_builder(
+    ctx: &Context,
+    manifest: &Manifest,
+    options: &BuildOptions,
+    reporter: &dyn BuildReporter,
+) -> Result<Option<String>, BuildError> {
+    if options
+        .builder_image
+        .as_ref()
+        .is_some_and(|i| !i.is_empty())
+    {
+        return Ok(None);
+    }
+    let Some(BuilderSource::Path(path)) = manifest.builder.as_ref().and_then(|b| b.source()) else {
+        return Ok(None);
+    };
+    let base = ctx.manifest_path.parent().unwrap_or(Path::new("."));
+    let dir = base.join(path);
+    let manifest_path = dir.join(crate::manifest::FILE_NAME);
+    let not_a_builder = |why: &str| BuildError::NoBuilder {
+        reason: format!("[builder] path = `{}` {why}", path.display()),
+    };
+    if !manifest_path.is_file() {
+        return Err(not_a_builder(&format!(
+            "has no {}",
+            crate::manifest::FILE_NAME
+        )));
+    }
+    let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let me = canonical(&ctx.manifest_path);
+    let target = canonical(&manifest_path);
+    let mut chain: Vec<PathBuf> = options.builder_chain.clone();
+    chain.push(me);
+    if chain.contains(&target) || chain.len() > MAX_PATH_DEPTH {
+        let names: Vec<String> = chain
+            .iter()
+            .chain(std::iter::once(&target))
+            .map(|p| p.display().to_string())
+            .collect();
+        return Err(not_a_builder(&format!(
+            "makes a cycle of path builders: {}",
+            names.join(" -> ")
+        )));
+    }
+    let nested = super::super::workspace::load_manifest(&manifest_path)?.manifest;
+    if nested.project_kind() != ProjectKind::Builder {
+        return Err(not_a_builder(
+            "is not a builder project (its staves.toml needs kind = \"builder\")",
+        ));
+    }
+    reporter.status("Building", &format!("builder project {}", dir.display()));
+    let nested_ctx = Context {
+        manifest_path,
+        ..ctx.clone()
+    };
+    let nested_options = BuildOptions {
+        tag: None,
+        load: true,
+        outputs: Vec::new(),
+        push: None,
+        builder_image: None,
+        force: false,
+        artifacts_dir: None,
+        builder_chain: chain,
+        ..options.clone()
+    };
+    let outcome = super::build(&nested_ctx, &nested_options, reporter)?;
+    Ok(Some(outcome.image_id.to_string()))
+}
 
 /// The engine's platform as OCI names it (`linux/amd64`).
 pub(super) fn engine_platform(engine: &Engine) -> String {

@@ -111,6 +111,9 @@ pub struct BuildOptions {
     /// Where plugin artifacts go (default: `target/staves/artifacts/<name>`
     /// next to `staves.toml`), one directory per plugin.
     pub artifacts_dir: Option<PathBuf>,
+    /// The manifests of the builds waiting for this one (a build of a
+    /// `[builder] path` project); a path builder among them is a cycle.
+    pub builder_chain: Vec<PathBuf>,
 }
 
 /// What [`build`] did.
@@ -273,7 +276,10 @@ pub fn build(
     // 2. The builder image.
     let engine = Engine::connect()?.with_interrupt(options.interrupt.clone());
     let platform = builder_ref::engine_platform(&engine);
-    let builder_ref = builder_ref::builder_reference(&manifest, options, &lock, &platform)?;
+    let builder_ref = match builder_ref::build_path_builder(ctx, &manifest, options, reporter)? {
+        Some(image_id) => image_id,
+        None => builder_ref::builder_reference(&manifest, options, &lock, &platform)?,
+    };
     let auth = builder_ref::pull_auth(&builder_ref);
     let builder = engine.ensure_image(&builder_ref, auth.as_ref(), &mut PullAdapter(reporter))?;
 
