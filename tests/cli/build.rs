@@ -114,16 +114,21 @@ pub(crate) fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
+/// `staves ARGS` in the sandbox with the services' engine; `base` also
+/// makes the test builder the builder (`STAVES_BUILDER_IMAGE`).
+pub(crate) fn staves_on_engine(ctx: &TestContext, args: &[&str], base: bool) -> Output {
+    let vars = services().expect("services");
+    let mut cmd = ctx.staves();
+    cmd.args(args).env("DOCKER_HOST", &vars["DOCKER_HOST"]);
+    if base {
+        cmd.env("STAVES_BUILDER_IMAGE", &vars["BUILDER"]);
+    }
+    cmd.output().expect("run staves")
+}
+
 /// `staves build ARGS` in the sandbox with the services' environment.
 pub(crate) fn build(ctx: &TestContext, args: &[&str]) -> Output {
-    let vars = services().expect("services");
-    ctx.staves()
-        .arg("build")
-        .args(args)
-        .env("DOCKER_HOST", &vars["DOCKER_HOST"])
-        .env("STAVES_BUILDER_IMAGE", &vars["BUILDER"])
-        .output()
-        .expect("run staves build")
+    staves_on_engine(ctx, &[&["build"], args].concat(), true)
 }
 
 pub(crate) fn assert_ok(out: &Output) -> String {

@@ -11,10 +11,9 @@
 //! (see `build.rs`: under `CI=true` a missing part fails the test).
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-use crate::build::{assert_ok, docker, services, stdout};
-use crate::common::{COMMIT_TIME, TestContext};
+use crate::build::{assert_ok, docker, services, staves_on_engine, stdout};
+use crate::common::{TestContext, assert_success, docker_auth_config, git, run};
 use crate::staves_snapshot;
 
 /// A digest that is not a real image (for tests that never pull).
@@ -39,12 +38,9 @@ fn write_index(dir: &Path, oci: &str, lines: &[String]) {
     std::fs::write(dir.join("te/st/test-builder"), lines.concat()).expect("builder file");
 }
 
-/// The demo manifest with a `[builder]` from `index`.
+/// The demo manifest with builder `test-builder` from `index`.
 fn manifest(ctx: &TestContext, requirement: &str, index: &str) -> String {
-    format!(
-        "{}\n[builder]\nname = \"test-builder\"\nversion = \"{requirement}\"\nindex = \"{index}\"\n",
-        ctx.demo_manifest("[\"app-misc/hello\"]")
-    )
+    ctx.demo_with_index_builder("test-builder", requirement, index)
 }
 
 /// The `[builder]` part of the lock (up to the first `[[repository]]`).
@@ -52,35 +48,6 @@ fn builder_table(lock: &str) -> String {
     let start = lock.find("[builder]").expect("the lock has [builder]");
     let end = lock.find("[[repository]]").unwrap_or(lock.len());
     lock[start..end].trim_end().to_owned()
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "Staves Tests")
-        .env("GIT_AUTHOR_EMAIL", "tests@staves.invalid")
-        .env("GIT_COMMITTER_NAME", "Staves Tests")
-        .env("GIT_COMMITTER_EMAIL", "tests@staves.invalid")
-        .env("GIT_AUTHOR_DATE", COMMIT_TIME)
-        .env("GIT_COMMITTER_DATE", COMMIT_TIME)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .status()
-        .expect("run git");
-    assert!(status.success(), "git {args:?} failed");
-}
-
-fn run(cmd: &mut Command) -> Output {
-    cmd.output().expect("run staves")
-}
-
-fn assert_success(out: &Output) {
-    assert!(
-        out.status.success(),
-        "staves failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]
@@ -240,10 +207,7 @@ fn a_malformed_index_line_is_reported_with_its_line_number() {
 #[test]
 fn the_default_index_says_how_to_name_another() {
     let ctx = TestContext::new();
-    ctx.write_manifest(&format!(
-        "{}\n[builder]\nname = \"x86_64-glibc\"\nversion = \"^0.1\"\n",
-        ctx.demo_manifest("[\"app-misc/hello\"]")
-    ));
+    ctx.write_manifest(&ctx.demo_with_builder("name = \"x86_64-glibc\"\nversion = \"^0.1\"\n"));
     staves_snapshot!(ctx, ctx.staves().arg("lock"), @r#"
     success: false
     exit_code: 1
@@ -357,14 +321,7 @@ fn a_registry_builder_builds_with_its_pinned_image() {
         &manifest(&ctx, "^1.2", "dir+../index")
             .replace("name = \"demo\"", "name = \"staves-e2e/registry-builder\""),
     );
-    let build = |ctx: &TestContext| {
-        ctx.staves()
-            .arg("build")
-            .env("DOCKER_HOST", &vars["DOCKER_HOST"])
-            .output()
-            .expect("run staves build")
-    };
-    let first = build(&ctx);
+    let first = staves_on_engine(&ctx, &["build"], false);
     assert_ok(&first);
     let table = builder_table(&ctx.read("staves.lock"));
     assert!(table.contains("version = \"1.2.0\""), "{table}");
@@ -390,40 +347,8 @@ fn a_registry_builder_builds_with_its_pinned_image() {
             entry("1.9.0", &fake_digest('f'), true),
         ],
     );
-    let again = ctx
-        .staves()
-        .args(["build", "--locked"])
-        .env("DOCKER_HOST", &vars["DOCKER_HOST"])
-        .output()
-        .expect("run staves build");
+    let again = staves_on_engine(&ctx, &["build", "--locked"], false);
     assert_ok(&again);
-}
-
-/// `docker --config DIR` logged in to the auth registry (a config file
-/// written directly, as `docker login` would).
-fn docker_config_for(dir: &Path, registry: &str, user: &str, password: &str) {
-    let out = Command::new("base64")
-        .arg("-w0")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write;
-            child
-                .stdin
-                .take()
-                .expect("stdin")
-                .write_all(format!("{user}:{password}").as_bytes())?;
-            child.wait_with_output()
-        })
-        .expect("run base64");
-    let auth = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-    std::fs::create_dir_all(dir).expect("create docker config dir");
-    std::fs::write(
-        dir.join("config.json"),
-        format!("{{\"auths\":{{\"{registry}\":{{\"auth\":\"{auth}\"}}}}}}\n"),
-    )
-    .expect("write docker config");
 }
 
 #[test]
@@ -433,16 +358,8 @@ fn an_image_builder_is_pinned_to_its_digest_and_pulled_with_credentials() {
 
     // An image only the engine has: pinned to its image id.
     let local = &vars["BUILDER"];
-    ctx.write_manifest(&format!(
-        "{}\n[builder]\nimage = \"{local}\"\n",
-        ctx.demo_manifest("[\"app-misc/hello\"]")
-    ));
-    let lock = ctx
-        .staves()
-        .arg("lock")
-        .env("DOCKER_HOST", &vars["DOCKER_HOST"])
-        .output()
-        .expect("run staves lock");
+    ctx.write_manifest(&ctx.demo_with_builder(&format!("image = \"{local}\"\n")));
+    let lock = staves_on_engine(&ctx, &["lock"], false);
     assert_success(&lock);
     let id = stdout(&docker(&["image", "inspect", "-f", "{{.Id}}", local]));
     assert_eq!(
@@ -459,7 +376,12 @@ fn an_image_builder_is_pinned_to_its_digest_and_pulled_with_credentials() {
         &vars["STAVES_TEST_REGISTRY_PASSWORD"],
     );
     let config = ctx.root.join("home/.docker");
-    docker_config_for(&config, registry, user, password);
+    std::fs::create_dir_all(&config).expect("create docker config dir");
+    std::fs::write(
+        config.join("config.json"),
+        docker_auth_config(registry, user, password),
+    )
+    .expect("write docker config");
     let config_arg = config.display().to_string();
     let repo = format!("{registry}/staves-e2e/auth-builder");
     let tagged = format!("{repo}:1");
@@ -470,17 +392,15 @@ fn an_image_builder_is_pinned_to_its_digest_and_pulled_with_credentials() {
         "{}",
         String::from_utf8_lossy(&push.stderr)
     );
-    ctx.write_manifest(&format!(
-        "{}\n[builder]\nimage = \"{tagged}\"\n",
-        ctx.demo_manifest("[\"app-misc/hello\"]")
-            .replace("name = \"demo\"", "name = \"staves-e2e/auth-builder-user\"")
-    ));
-    let lock = ctx
-        .staves()
-        .arg("lock")
-        .env("DOCKER_HOST", &vars["DOCKER_HOST"])
-        .output()
-        .expect("run staves lock");
+    ctx.write_manifest(
+        &ctx.demo_with_builder(&format!("image = \"{tagged}\"\n"))
+            .replacen(
+                "name = \"demo\"",
+                "name = \"staves-e2e/auth-builder-user\"",
+                1,
+            ),
+    );
+    let lock = staves_on_engine(&ctx, &["lock"], false);
     assert_success(&lock);
     let table = builder_table(&ctx.read("staves.lock"));
     let pinned = table
@@ -496,12 +416,7 @@ fn an_image_builder_is_pinned_to_its_digest_and_pulled_with_credentials() {
         !docker(&["image", "inspect", &pinned]).status.success(),
         "the engine must not have {pinned} any more"
     );
-    let build = ctx
-        .staves()
-        .arg("build")
-        .env("DOCKER_HOST", &vars["DOCKER_HOST"])
-        .output()
-        .expect("run staves build");
+    let build = staves_on_engine(&ctx, &["build"], false);
     assert_ok(&build);
     let stderr = String::from_utf8_lossy(&build.stderr);
     assert!(stderr.contains("Pulling"), "{stderr}");

@@ -4,7 +4,7 @@
 //! served over a `file://` URL.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 /// The commit time of the demo repository's commit (fixed, so lock files
 /// and their snapshots do not depend on when the test runs).
@@ -87,6 +87,28 @@ impl TestContext {
         )
     }
 
+    /// The demo manifest (`app-misc/hello`) with a `[builder]` table holding
+    /// `builder` (TOML lines, each ending in a newline).
+    pub(crate) fn demo_with_builder(&self, builder: &str) -> String {
+        format!(
+            "{}\n[builder]\n{builder}",
+            self.demo_manifest("[\"app-misc/hello\"]")
+        )
+    }
+
+    /// The demo manifest with builder `name`, version `requirement`, from
+    /// the index at `index`.
+    pub(crate) fn demo_with_index_builder(
+        &self,
+        name: &str,
+        requirement: &str,
+        index: &str,
+    ) -> String {
+        self.demo_with_builder(&format!(
+            "name = \"{name}\"\nversion = \"{requirement}\"\nindex = \"{index}\"\n"
+        ))
+    }
+
     /// Commits a change to the demo repository (a new ebuild version, ...).
     pub(crate) fn commit_repo(&self, message: &str) {
         git(&self.repo_dir, &["add", "-A"]);
@@ -108,8 +130,11 @@ impl TestContext {
     }
 }
 
-fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git")
+/// Runs `git ARGS` in `dir` with a fixed identity and commit time and no
+/// user or system configuration; fails the test when git fails. Returns
+/// git's standard output, trimmed.
+pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
         .args(args)
         .current_dir(dir)
         .env("GIT_AUTHOR_NAME", "Staves Tests")
@@ -120,9 +145,65 @@ fn git(dir: &Path, args: &[&str]) {
         .env("GIT_COMMITTER_DATE", COMMIT_TIME)
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("GIT_CONFIG_NOSYSTEM", "1")
-        .status()
+        .output()
         .expect("run git");
-    assert!(status.success(), "git {args:?} failed");
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// Runs a `staves` command and returns its output.
+pub(crate) fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("run staves")
+}
+
+/// A command's standard error, as text.
+pub(crate) fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Fails the test, showing staves' standard error, unless `out` is a success.
+pub(crate) fn assert_success(out: &Output) {
+    assert!(out.status.success(), "staves failed:\n{}", stderr(out));
+}
+
+/// A `~/.docker/config.json` that logs `user` in to `registry` with
+/// `password`, as `docker login` would write it.
+pub(crate) fn docker_auth_config(registry: &str, user: &str, password: &str) -> String {
+    let token = base64(&format!("{user}:{password}"));
+    format!("{{\"auths\":{{\"{registry}\":{{\"auth\":\"{token}\"}}}}}}\n")
+}
+
+/// Standard base64 of `text` (for [`docker_auth_config`]).
+fn base64(text: &str) -> String {
+    const TABLE: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in text.as_bytes().chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(TABLE[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn base64_matches_the_standard_alphabet() {
+    assert_eq!(base64("staves:staves-test"), "c3RhdmVzOnN0YXZlcy10ZXN0");
+    assert_eq!(base64("ab"), "YWI=");
+    assert_eq!(base64("a"), "YQ==");
 }
 
 /// The workspace's root directory.

@@ -16,32 +16,9 @@
 //! `build.rs`: under `CI=true` a missing part fails the test).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-use crate::build::{assert_ok, docker, services, stdout};
-use crate::common::{COMMIT_TIME, TestContext};
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_AUTHOR_NAME", "Staves Tests")
-        .env("GIT_AUTHOR_EMAIL", "tests@staves.invalid")
-        .env("GIT_COMMITTER_NAME", "Staves Tests")
-        .env("GIT_COMMITTER_EMAIL", "tests@staves.invalid")
-        .env("GIT_AUTHOR_DATE", COMMIT_TIME)
-        .env("GIT_COMMITTER_DATE", COMMIT_TIME)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .expect("run git");
-    assert!(
-        out.status.success(),
-        "git {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
+use crate::build::{assert_ok, docker, services, staves_on_engine, stdout};
+use crate::common::{TestContext, assert_success, docker_auth_config, git, run, stderr};
 
 /// A bare git repository holding an index whose images go to `oci`;
 /// returns its location string (`git+file://…`).
@@ -82,26 +59,6 @@ fn builder_manifest(ctx: &TestContext, name: &str, version: &str) -> String {
     )
 }
 
-/// `staves ARGS` with the services' environment; `base` sets the base
-/// builder (`STAVES_BUILDER_IMAGE`).
-fn staves(ctx: &TestContext, args: &[&str], base: bool) -> Output {
-    let vars = services().expect("services");
-    let mut cmd = ctx.staves();
-    cmd.args(args).env("DOCKER_HOST", &vars["DOCKER_HOST"]);
-    if base {
-        cmd.env("STAVES_BUILDER_IMAGE", &vars["BUILDER"]);
-    }
-    cmd.output().expect("run staves")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn assert_success(out: &Output) {
-    assert!(out.status.success(), "staves failed:\n{}", stderr(out));
-}
-
 /// The digest the lock pins for the builder on linux/amd64.
 fn locked_builder_image(lock: &str) -> String {
     lock.lines()
@@ -112,42 +69,12 @@ fn locked_builder_image(lock: &str) -> String {
 
 /// An image project asking for `requirement` of builder `name` from `index`.
 fn app_manifest(ctx: &TestContext, name: &str, requirement: &str, index: &str) -> String {
-    format!(
-        "{}\n[builder]\nname = \"{name}\"\nversion = \"{requirement}\"\nindex = \"{index}\"\n",
-        ctx.demo_manifest("[\"app-misc/hello\"]").replace(
+    ctx.demo_with_index_builder(name, requirement, index)
+        .replacen(
             "name = \"demo\"",
-            &format!("name = \"staves-e2e/{name}-app\"")
+            &format!("name = \"staves-e2e/{name}-app\""),
+            1,
         )
-    )
-}
-
-/// Standard base64 of `text` (for `~/.docker/config.json`).
-fn base64(text: &str) -> String {
-    const TABLE: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in text.as_bytes().chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(TABLE[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-#[test]
-fn base64_matches_the_standard_alphabet() {
-    assert_eq!(base64("staves:staves-test"), "c3RhdmVzOnN0YXZlcy10ZXN0");
-    assert_eq!(base64("ab"), "YWI=");
-    assert_eq!(base64("a"), "YQ==");
 }
 
 #[test]
@@ -159,7 +86,7 @@ fn publish_then_lock_build_and_run_with_the_published_builder() {
     let (bare, index) = git_index(&builder.root, &format!("{registry}/staves-e2e"));
     builder.write_manifest(&builder_manifest(&builder, name, "1.0.0"));
 
-    let out = staves(&builder, &["publish", "--index", &index], true);
+    let out = staves_on_engine(&builder, &["publish", "--index", &index], true);
     assert_success(&out);
     let published = stdout(&out);
     let (repository, digest) = published.split_once('@').expect("REPO@DIGEST on stdout");
@@ -197,7 +124,7 @@ fn publish_then_lock_build_and_run_with_the_published_builder() {
     assert!(stdout(&probe).contains("PYTHON_TARGETS=\"python3_12\""));
 
     // The same version again: refused before anything is built.
-    let again = staves(&builder, &["publish", "--index", &index], true);
+    let again = staves_on_engine(&builder, &["publish", "--index", &index], true);
     assert_eq!(again.status.code(), Some(1));
     assert!(
         stderr(&again).contains(&format!("error: {name} 1.0.0 is already in {index}")),
@@ -211,7 +138,7 @@ fn publish_then_lock_build_and_run_with_the_published_builder() {
     // and it builds an image with that builder that runs.
     let app = TestContext::new();
     app.write_manifest(&app_manifest(&app, name, "^1.0", &index));
-    let built = staves(&app, &["build"], false);
+    let built = staves_on_engine(&app, &["build"], false);
     assert_ok(&built);
     let lock = app.read("staves.lock");
     assert!(lock.contains("version = \"1.0.0\""), "{lock}");
@@ -242,7 +169,7 @@ fn publish_then_lock_build_and_run_with_the_published_builder() {
         "^1.0",
         &format!("dir+{}", forged_index.display()),
     ));
-    let refused = staves(&forged, &["build"], false);
+    let refused = staves_on_engine(&forged, &["build"], false);
     assert_eq!(refused.status.code(), Some(1));
     assert!(
         stderr(&refused).contains(&format!("{repository}@{wrong}")),
@@ -252,12 +179,16 @@ fn publish_then_lock_build_and_run_with_the_published_builder() {
 
     // 1.1.0, then yanked: a new lock skips it, the lock that pins it builds.
     builder.write_manifest(&builder_manifest(&builder, name, "1.1.0"));
-    assert_success(&staves(&builder, &["publish", "--index", &index], true));
+    assert_success(&staves_on_engine(
+        &builder,
+        &["publish", "--index", &index],
+        true,
+    ));
     assert_eq!(index_commits(&bare), 3);
-    assert_success(&staves(&app, &["update"], false));
+    assert_success(&staves_on_engine(&app, &["update"], false));
     let pinned_new = app.read("staves.lock");
     assert!(pinned_new.contains("version = \"1.1.0\""), "{pinned_new}");
-    let yank = staves(
+    let yank = staves_on_engine(
         &app,
         &["yank", &format!("{name}@1.1.0"), "--index", &index],
         false,
@@ -270,15 +201,15 @@ fn publish_then_lock_build_and_run_with_the_published_builder() {
     );
     assert_eq!(index_commits(&bare), 4);
     assert!(index_file(&bare, name).contains("\"vers\":\"1.1.0\",\"images\""));
-    let old_lock = staves(&app, &["build", "--locked"], false);
+    let old_lock = staves_on_engine(&app, &["build", "--locked"], false);
     assert_ok(&old_lock);
     let fresh = TestContext::new();
     fresh.write_manifest(&app_manifest(&fresh, name, "^1.0", &index));
-    assert_success(&staves(&fresh, &["lock"], false));
+    assert_success(&staves_on_engine(&fresh, &["lock"], false));
     let fresh_lock = fresh.read("staves.lock");
     assert!(fresh_lock.contains("version = \"1.0.0\""), "{fresh_lock}");
     assert_eq!(locked_builder_image(&fresh_lock), published);
-    let unyank = staves(
+    let unyank = staves_on_engine(
         &app,
         &[
             "yank",
@@ -305,13 +236,10 @@ fn a_registry_that_refuses_the_credentials_leaves_the_index_alone() {
     ctx.write_manifest(&builder_manifest(&ctx, name, "1.0.0"));
     let docker_config = ctx.root.join("home/.docker/config.json");
     std::fs::create_dir_all(docker_config.parent().unwrap()).unwrap();
-    let auth = |user: &str, password: &str| {
-        let token = base64(&format!("{user}:{password}"));
-        format!("{{\"auths\":{{\"{registry}\":{{\"auth\":\"{token}\"}}}}}}\n")
-    };
+    let auth = |user: &str, password: &str| docker_auth_config(&registry, user, password);
 
     std::fs::write(&docker_config, auth(&user, "not-the-password")).unwrap();
-    let refused = staves(&ctx, &["publish", "--index", &index], true);
+    let refused = staves_on_engine(&ctx, &["publish", "--index", &index], true);
     assert_eq!(refused.status.code(), Some(1));
     let text = stderr(&refused);
     assert!(
@@ -324,7 +252,7 @@ fn a_registry_that_refuses_the_credentials_leaves_the_index_alone() {
     assert_eq!(index_commits(&bare), 1, "the index got a commit");
 
     std::fs::write(&docker_config, auth(&user, &password)).unwrap();
-    let out = staves(&ctx, &["publish", "--index", &index], true);
+    let out = staves_on_engine(&ctx, &["publish", "--index", &index], true);
     assert_success(&out);
     assert!(!stderr(&out).contains(&password));
     assert_eq!(index_commits(&bare), 2);
@@ -343,17 +271,18 @@ fn publish_refuses_a_dirty_tree_and_an_image_project() {
     .unwrap();
     let index = format!("dir+{}", index_dir.display());
 
-    ctx.write_manifest(&ctx.demo_manifest("[\"app-misc/hello\"]"));
-    let out = ctx
-        .staves()
-        .args(["publish", "--index", &index])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("is not a builder project; only builders are published"),
-        "{}",
+    // Each refusal exits with 1; returns what staves said.
+    let refused = |args: &[&str]| {
+        let out = run(ctx.staves().args(args));
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
         stderr(&out)
+    };
+
+    ctx.write_manifest(&ctx.demo_manifest("[\"app-misc/hello\"]"));
+    let text = refused(&["publish", "--index", &index]);
+    assert!(
+        text.contains("is not a builder project; only builders are published"),
+        "{text}"
     );
 
     ctx.write_manifest(&builder_manifest(&ctx, "e2e-dirty", "1.0.0"));
@@ -365,27 +294,12 @@ fn publish_refuses_a_dirty_tree_and_an_image_project() {
         builder_manifest(&ctx, "e2e-dirty", "1.0.1"),
     )
     .unwrap();
-    let out = ctx
-        .staves()
-        .args(["publish", "--index", &index])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let text = stderr(&out);
+    let text = refused(&["publish", "--index", &index]);
     assert!(
         text.contains("1 file(s) in the working tree of") && text.contains("staves.toml"),
         "{text}"
     );
     assert!(text.contains("--allow-dirty"), "{text}");
-    let bad = ctx
-        .staves()
-        .args(["yank", "e2e-dirty@1.0"])
-        .output()
-        .unwrap();
-    assert_eq!(bad.status.code(), Some(1));
-    assert!(
-        stderr(&bad).contains("is not NAME@VERSION"),
-        "{}",
-        stderr(&bad)
-    );
+    let text = refused(&["yank", "e2e-dirty@1.0"]);
+    assert!(text.contains("is not NAME@VERSION"), "{text}");
 }
