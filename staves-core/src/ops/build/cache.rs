@@ -169,7 +169,9 @@ fn size_of(path: &Path) -> u64 {
 /// scratch directories, rootfs records and the image blob store; binary
 /// packages of builders other than `keep_builder`, or of every builder with
 /// `all`. Without `all` and without a known current builder, binary
-/// packages are kept. Fetched sources (distfiles) go only with `all`.
+/// packages are kept. Compiled plugin modules always go (they are compiled
+/// again on demand); fetched sources (distfiles) and downloaded plugins only
+/// with `all`.
 ///
 /// # Errors
 /// [`BuildError::Io`] when something cannot be removed.
@@ -214,6 +216,12 @@ pub fn prune(
         }
         remove(path)?;
     }
+    for path in children(cache_dir.join("plugins")) {
+        let compiled = path.extension().is_some_and(|e| e == "cwasm");
+        if compiled || (all && path.is_dir()) {
+            remove(path)?;
+        }
+    }
     let mut subs = vec!["exports", "tmp", "rootfs", "images"];
     if all {
         subs.push("distfiles");
@@ -244,18 +252,23 @@ mod tests {
         std::fs::write(old.join("y.gpkg.tar"), b"123").unwrap();
         let export = cache.export_path("gentoo", "c0ffee").unwrap();
         std::fs::create_dir_all(&export).unwrap();
+        let downloads = dir.path().join("plugins/downloads");
+        std::fs::create_dir_all(&downloads).unwrap();
+        let compiled = dir.path().join("plugins/ab-0123.cwasm");
+        std::fs::write(&compiled, b"1").unwrap();
 
         let outcome = prune(dir.path(), Some("sha256:aaaaaaaaaaaa1111"), false).unwrap();
         assert!(current.join("x.gpkg.tar").exists());
-        assert!(!old.exists() && !export.exists());
-        assert_eq!(outcome.removed, [old, export]);
-        assert_eq!(outcome.freed_bytes, 3);
+        assert!(!old.exists() && !export.exists() && !compiled.exists());
+        assert!(downloads.exists());
+        assert_eq!(outcome.removed, [old, compiled, export]);
+        assert_eq!(outcome.freed_bytes, 4);
 
         assert_eq!(
             prune(dir.path(), None, false).unwrap().removed,
             Vec::<PathBuf>::new()
         );
         let all = prune(dir.path(), None, true).unwrap();
-        assert_eq!(all.removed, [current]);
+        assert_eq!(all.removed, [current, downloads]);
     }
 }
