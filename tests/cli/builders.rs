@@ -12,7 +12,7 @@
 
 use std::path::Path;
 
-use crate::build::{assert_ok, docker, services, staves_on_engine, stdout};
+use crate::build::{assert_ok, docker, repo_digests, services, staves_on_engine, stdout};
 use crate::common::{TestContext, assert_success, docker_auth_config, git, run};
 use crate::staves_snapshot;
 
@@ -286,17 +286,11 @@ fn push_test_builder(registry: &str, builder: &str, tag: &str) -> String {
         "docker push: {}",
         String::from_utf8_lossy(&push.stderr)
     );
-    let digests = stdout(&docker(&[
-        "image",
-        "inspect",
-        "-f",
-        "{{json .RepoDigests}}",
-        &target,
-    ]));
-    let list: Vec<String> = serde_json::from_str(&digests).expect("RepoDigests");
-    list.iter()
+    let digests = repo_digests(&target);
+    digests
+        .iter()
         .find_map(|d| d.strip_prefix(&format!("{repo}@")).map(str::to_owned))
-        .unwrap_or_else(|| panic!("no digest of {repo} in {digests}"))
+        .unwrap_or_else(|| panic!("no digest of {repo} in {digests:?}"))
 }
 
 #[test]
