@@ -135,6 +135,9 @@ pub(super) struct RawBuilder {
 impl RawBuilder {
     /// The typed table, or what is wrong with it.
     pub(super) fn into_locked(self) -> Result<LockedBuilder, String> {
+        // Checked before `match` takes the table apart; only the `image`
+        // and `path` forms ask for it.
+        let no_named_fields = self.reject_named_fields();
         match (self.name, self.image, self.path) {
             (Some(name), None, None) => {
                 if self.pinned.is_some() {
@@ -163,24 +166,14 @@ impl RawBuilder {
                 }))
             }
             (None, Some(image), None) => {
-                reject_registry_fields(
-                    &self.version,
-                    &self.requirement,
-                    &self.index,
-                    &self.images,
-                )?;
+                no_named_fields?;
                 let pinned = self
                     .pinned
                     .ok_or("`[builder]` with `image` needs `pinned`")?;
                 Ok(LockedBuilder::Image { image, pinned })
             }
             (None, None, Some(path)) => {
-                reject_registry_fields(
-                    &self.version,
-                    &self.requirement,
-                    &self.index,
-                    &self.images,
-                )?;
+                no_named_fields?;
                 Ok(LockedBuilder::Path {
                     path,
                     pinned: self.pinned,
@@ -189,27 +182,24 @@ impl RawBuilder {
             _ => Err("`[builder]` has exactly one of `name`, `image` or `path`".into()),
         }
     }
-}
 
-fn reject_registry_fields(
-    version: &Option<String>,
-    requirement: &Option<String>,
-    index: &Option<String>,
-    images: &BTreeMap<String, String>,
-) -> Result<(), String> {
-    let extra = [
-        ("version", version.is_some()),
-        ("requirement", requirement.is_some()),
-        ("index", index.is_some()),
-        ("images", !images.is_empty()),
-    ]
-    .into_iter()
-    .find(|(_, set)| *set);
-    match extra {
-        Some((field, _)) => Err(format!(
-            "`[builder]` `{field}` belongs to a named builder (`name`)"
-        )),
-        None => Ok(()),
+    /// An error naming the first field only a named builder (`name`) may
+    /// have, when one is set.
+    fn reject_named_fields(&self) -> Result<(), String> {
+        let extra = [
+            ("version", self.version.is_some()),
+            ("requirement", self.requirement.is_some()),
+            ("index", self.index.is_some()),
+            ("images", !self.images.is_empty()),
+        ]
+        .into_iter()
+        .find(|(_, set)| *set);
+        match extra {
+            Some((field, _)) => Err(format!(
+                "`[builder]` `{field}` belongs to a named builder (`name`)"
+            )),
+            None => Ok(()),
+        }
     }
 }
 

@@ -220,19 +220,24 @@ pub fn publish(
     }
     let image = format!("{}/{name}:{version}", config.oci);
 
+    // The builder's own build, tagged with its version: loaded into the
+    // engine to verify it, later pushed.
+    let build_builder = |load: bool, push: Option<String>| {
+        build::build(
+            ctx,
+            &BuildOptions {
+                tag: Some(version.to_string()),
+                load,
+                outputs: Vec::new(),
+                push,
+                ..options.build.clone()
+            },
+            reporter,
+        )
+    };
+
     // Verify: build the builder (loaded into the engine), then a smoke image with it.
-    let built = build::build(
-        ctx,
-        &BuildOptions {
-            tag: Some(version.to_string()),
-            load: true,
-            outputs: Vec::new(),
-            push: None,
-            ..options.build.clone()
-        },
-        reporter,
-    )
-    .map_err(PublishError::Build)?;
+    let built = build_builder(true, None).map_err(PublishError::Build)?;
     let local = built.reference.familiar();
     let engine = Engine::connect()
         .map_err(|e| PublishError::Build(BuildError::from(e)))?
@@ -309,21 +314,11 @@ pub fn publish(
 
     // Push (the same build again: a cache hit, delivered to the registry).
     reporter.status("Publishing", &format!("{image} to the registry"));
-    let pushed = build::build(
-        ctx,
-        &BuildOptions {
-            tag: Some(version.to_string()),
-            load: false,
-            outputs: Vec::new(),
-            push: Some(image.clone()),
-            ..options.build.clone()
-        },
-        reporter,
-    )
-    .map_err(|source| PublishError::Push {
-        image: image.clone(),
-        source: Box::new(source),
-    })?;
+    let pushed =
+        build_builder(false, Some(image.clone())).map_err(|source| PublishError::Push {
+            image: image.clone(),
+            source: Box::new(source),
+        })?;
     let digest = pushed.delivered.pushed.as_ref().map_or_else(
         || pushed.digest.to_string(),
         |(_, r)| r.manifest_digest.to_string(),

@@ -178,22 +178,16 @@ fn walk<W: io::Write>(
 mod tests {
     use super::*;
 
-    fn entry(
-        b: &mut tar::Builder<Vec<u8>>,
-        path: &str,
-        kind: EntryType,
-        mode: u32,
-        uid: u64,
-        data: &[u8],
-    ) {
+    /// A GNU header of a `kind` entry owned by `uid`:`uid`.
+    fn header(kind: EntryType, mode: u32, uid: u64, size: u64) -> Header {
         let mut h = Header::new_gnu();
         h.set_entry_type(kind);
         h.set_mode(mode);
         h.set_uid(uid);
         h.set_gid(uid);
-        h.set_size(data.len() as u64);
+        h.set_size(size);
         h.set_mtime(1000);
-        b.append_data(&mut h, path, data).unwrap();
+        h
     }
 
     #[test]
@@ -208,38 +202,24 @@ mod tests {
 
     fn round_trip(real: bool) {
         let mut b = tar::Builder::new(Vec::new());
-        entry(&mut b, "usr/", EntryType::Directory, 0o755, 0, b"");
-        entry(&mut b, "usr/bin/", EntryType::Directory, 0o555, 0, b"");
-        entry(
-            &mut b,
-            "usr/bin/ping",
-            EntryType::Regular,
-            0o4711,
-            0,
-            b"ping",
-        );
-        entry(&mut b, "srv/", EntryType::Directory, 0o750, 1000, b"");
-        entry(&mut b, "srv/data", EntryType::Regular, 0o640, 1000, b"d");
-        entry(&mut b, "usr/share/", EntryType::Directory, 0o755, 0, b"");
-        entry(
-            &mut b,
-            "usr/share/doc",
-            EntryType::Regular,
-            0o644,
-            0,
-            b"doc",
-        );
+        let (directory, regular) = (EntryType::Directory, EntryType::Regular);
+        for (path, kind, mode, uid, data) in [
+            ("usr/", directory, 0o755, 0, &b""[..]),
+            ("usr/bin/", directory, 0o555, 0, b""),
+            ("usr/bin/ping", regular, 0o4711, 0, b"ping"),
+            ("srv/", directory, 0o750, 1000, b""),
+            ("srv/data", regular, 0o640, 1000, b"d"),
+            ("usr/share/", directory, 0o755, 0, b""),
+            ("usr/share/doc", regular, 0o644, 0, b"doc"),
+        ] {
+            let mut h = header(kind, mode, uid, data.len() as u64);
+            b.append_data(&mut h, path, data).unwrap();
+        }
         for (kind, path, target) in [
             (EntryType::Symlink, "usr/bin/sh", "/bin/busybox"),
             (EntryType::Link, "usr/bin/ping6", "usr/bin/ping"),
         ] {
-            let mut h = Header::new_gnu();
-            h.set_entry_type(kind);
-            h.set_mode(0o777);
-            h.set_uid(0);
-            h.set_gid(0);
-            h.set_mtime(1000);
-            h.set_size(0);
+            let mut h = header(kind, 0o777, 0, 0);
             b.append_link(&mut h, path, target).unwrap();
         }
         let input = b.into_inner().unwrap();
