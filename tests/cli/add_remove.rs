@@ -1,7 +1,7 @@
 //! `staves add` and `staves remove`: formatting survives, output is
 //! cargo-like, failures leave the manifest byte-identical.
 
-use crate::common::TestContext;
+use crate::common::{TestContext, assert_success, run};
 use crate::staves_snapshot;
 
 /// A manifest with comments, a sorted multi-line list, an inline table and
@@ -120,31 +120,13 @@ fn crlf_manifest_survives() {
     let ctx = TestContext::new();
     let original = commented(&ctx).replace('\n', "\r\n");
     ctx.write_manifest(&original);
-    let out = ctx
-        .staves()
-        .args(["add", "app-shells/bash"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&run(ctx.staves().args(["add", "app-shells/bash"])));
     let added = ctx.read("staves.toml");
     assert!(
         !added.replace("\r\n", "").contains('\n'),
         "every line ends in CRLF:\n{added:?}"
     );
-    let out = ctx
-        .staves()
-        .args(["remove", "app-shells/bash"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&run(ctx.staves().args(["remove", "app-shells/bash"])));
     assert_eq!(ctx.read("staves.toml"), original);
 }
 
@@ -152,16 +134,7 @@ fn crlf_manifest_survives() {
 fn unsorted_list_gets_the_new_entry_at_the_end() {
     let ctx = TestContext::new();
     ctx.write_manifest(&ctx.demo_manifest("[\"sys-apps/busybox\", \"app-misc/hello\"]"));
-    let out = ctx
-        .staves()
-        .args(["add", "app-shells/bash"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&run(ctx.staves().args(["add", "app-shells/bash"])));
     assert!(
         ctx.read("staves.toml")
             .contains("packages = [\"sys-apps/busybox\", \"app-misc/hello\", \"app-shells/bash\"]")
@@ -209,12 +182,7 @@ fn bare_name_in_several_categories_asks_which() {
 fn bare_name_in_one_category_is_qualified() {
     let ctx = TestContext::new();
     ctx.write_manifest(&ctx.demo_manifest("[]"));
-    let out = ctx.staves().args(["add", "bash"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_success(&run(ctx.staves().args(["add", "bash"])));
     assert!(
         ctx.read("staves.toml")
             .contains("packages = [\"app-shells/bash\"]")
