@@ -207,6 +207,10 @@ fn example_plugins_label_strip_and_describe_the_image() {
         stderr.contains("Running plugin labels") && !stderr.contains("Checking"),
         "{stderr}"
     );
+    assert!(
+        stderr.contains("Fresh cached root filesystem, 3 plugins run again"),
+        "{stderr}"
+    );
     let team = stdout(&docker(&[
         "image",
         "inspect",

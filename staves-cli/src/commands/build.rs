@@ -1,6 +1,6 @@
 //! `staves build`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -57,6 +57,8 @@ pub(crate) struct CliReporter<'a> {
     /// The builder pull: a bar over the bytes of every layer, and each
     /// layer's `(current, total)`.
     pull: RefCell<Option<(ProgressBar, LayerBytes)>>,
+    /// How many post-build plugins ran (not answered from the cache).
+    plugins_ran: Cell<usize>,
 }
 
 impl<'a> CliReporter<'a> {
@@ -67,6 +69,7 @@ impl<'a> CliReporter<'a> {
             bar: RefCell::new(None),
             pulling: RefCell::new(false),
             pull: RefCell::new(None),
+            plugins_ran: Cell::new(0),
         }
     }
 }
@@ -136,6 +139,7 @@ impl BuildReporter for CliReporter<'_> {
     }
 
     fn plugin(&self, name: &str) {
+        self.plugins_ran.set(self.plugins_ran.get() + 1);
         self.with_bar_hidden(|| self.printer.status("Running", format!("plugin {name}")));
     }
 
@@ -218,12 +222,7 @@ pub(crate) fn execute(
         artifacts_dir: args.artifacts.clone(),
         builder_chain: Vec::new(),
     };
-    let reporter = CliReporter {
-        printer,
-        bar: RefCell::new(None),
-        pulling: RefCell::new(false),
-        pull: RefCell::new(None),
-    };
+    let reporter = CliReporter::new(printer);
     let outcome = build::build(&ctx, &options, &reporter)?;
     print_changes(printer, &outcome.lock);
     if outcome.lock.written {
@@ -233,7 +232,16 @@ pub(crate) fn execute(
         "builder {} ({})",
         outcome.builder.0, outcome.builder.1
     ));
-    if outcome.reused {
+    let plugins_ran = reporter.plugins_ran.get();
+    if outcome.reused && plugins_ran > 0 {
+        printer.status(
+            "Fresh",
+            format!(
+                "cached root filesystem, {} run again",
+                plural(plugins_ran, "plugin")
+            ),
+        );
+    } else if outcome.reused {
         printer.status(
             "Fresh",
             "nothing changed since the last build (cached root filesystem)",
