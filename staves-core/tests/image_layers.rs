@@ -6,13 +6,54 @@ mod image_support;
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use image_support::{EPOCH, compressions, is_root, layer_tar, make_tree, set_mtime, walk};
 use staves_core::image::{
     BlobStore, Compression, Layer, LayerOptions, TarInput, build_layer, layer_from_tar,
 };
+
+/// A temporary directory holding the sample tree (`root`, see `make_tree`)
+/// and a blob store.
+struct Sample {
+    dir: tempfile::TempDir,
+    root: PathBuf,
+    store: BlobStore,
+    /// Whether the file system took the tree's user xattr.
+    xattr_ok: bool,
+}
+
+fn sample() -> Sample {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let xattr_ok = make_tree(&root);
+    let store = BlobStore::open(dir.path().join("blobs")).unwrap();
+    Sample {
+        dir,
+        root,
+        store,
+        xattr_ok,
+    }
+}
+
+/// Runs `tar OPTIONS ARCHIVE -C DIR MEMBERS` (OPTIONS end in `-cf` or
+/// `-xf`); fails the test when tar fails.
+fn tar(options: &[&str], archive: &Path, dir: &Path, members: &[&str]) {
+    let status = Command::new("tar")
+        .args(options)
+        .arg(archive)
+        .arg("-C")
+        .arg(dir)
+        .args(members)
+        .status()
+        .unwrap();
+    assert!(
+        status.success(),
+        "tar {options:?} {} failed",
+        archive.display()
+    );
+}
 
 fn build(root: &Path, store: &BlobStore, compression: Compression) -> Layer {
     build_layer(
@@ -85,10 +126,9 @@ fn entries(tar_bytes: &[u8]) -> Vec<(String, Entry)> {
 
 #[test]
 fn same_tree_twice_and_a_cp_a_copy_give_identical_digests() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("root");
-    make_tree(&root);
-    let store = BlobStore::open(dir.path().join("blobs")).unwrap();
+    let Sample {
+        dir, root, store, ..
+    } = sample();
     let copy = dir.path().join("copy");
     let status = Command::new("cp")
         .args(["-a", "--"])
@@ -112,10 +152,12 @@ fn same_tree_twice_and_a_cp_a_copy_give_identical_digests() {
 
 #[test]
 fn diff_id_is_the_same_for_every_compression() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("root");
-    make_tree(&root);
-    let store = BlobStore::open(dir.path().join("blobs")).unwrap();
+    let Sample {
+        dir: _dir,
+        root,
+        store,
+        ..
+    } = sample();
     let layers: Vec<Layer> = compressions()
         .into_iter()
         .map(|c| build(&root, &store, c))
@@ -133,10 +175,12 @@ fn diff_id_is_the_same_for_every_compression() {
 
 #[test]
 fn mtimes_are_clamped_so_later_touches_do_not_change_the_digest() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("root");
-    make_tree(&root);
-    let store = BlobStore::open(dir.path().join("blobs")).unwrap();
+    let Sample {
+        dir: _dir,
+        root,
+        store,
+        ..
+    } = sample();
     // Files emerge wrote after the epoch (etc/hostname already is).
     set_mtime(&root.join("usr/bin/tool"), EPOCH as i64 + 10);
     set_mtime(&root.join("usr/bin"), EPOCH as i64 + 20);
@@ -156,10 +200,12 @@ fn mtimes_are_clamped_so_later_touches_do_not_change_the_digest() {
 
 #[test]
 fn content_and_metadata_changes_change_the_digest() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("root");
-    make_tree(&root);
-    let store = BlobStore::open(dir.path().join("blobs")).unwrap();
+    let Sample {
+        dir: _dir,
+        root,
+        store,
+        ..
+    } = sample();
     let base = build(&root, &store, Compression::None).diff_id;
     fs::set_permissions(
         root.join("etc/hostname"),
@@ -180,10 +226,12 @@ fn content_and_metadata_changes_change_the_digest() {
 
 #[test]
 fn tar_entries_keep_every_file_type_and_attribute() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("root");
-    let xattr_ok = make_tree(&root);
-    let store = BlobStore::open(dir.path().join("blobs")).unwrap();
+    let Sample {
+        dir: _dir,
+        root,
+        store,
+        xattr_ok,
+    } = sample();
     let layer = build(&root, &store, Compression::default());
     let list = entries(&layer_tar(&store, &layer));
     let names: Vec<&str> = list.iter().map(|(p, _)| p.as_str()).collect();
@@ -262,10 +310,9 @@ fn tar_entries_keep_every_file_type_and_attribute() {
 /// GNU tar must list (and so accept) what Staves writes.
 #[test]
 fn gnu_tar_reads_the_layer() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("root");
-    make_tree(&root);
-    let store = BlobStore::open(dir.path().join("blobs")).unwrap();
+    let Sample {
+        dir, root, store, ..
+    } = sample();
     let layer = build(&root, &store, Compression::None);
     let out = Command::new("tar")
         .args(["-tvf"])
@@ -287,15 +334,12 @@ fn gnu_tar_reads_the_layer() {
     // Extracting reproduces the tree; building again gives the same layer.
     let back = dir.path().join("back");
     fs::create_dir(&back).unwrap();
-    let status = Command::new("tar")
-        .args(["-xpf"])
-        .arg(store.path(&layer.digest))
-        .arg("-C")
-        .arg(&back)
-        .args(["--numeric-owner", "--xattrs", "--xattrs-include=*"])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    tar(
+        &["--numeric-owner", "--xattrs", "--xattrs-include=*", "-xpf"],
+        &store.path(&layer.digest),
+        &back,
+        &[],
+    );
     walk(&back, &mut |p| {
         if fs::symlink_metadata(p).unwrap().modified().unwrap()
             > std::time::UNIX_EPOCH + std::time::Duration::from_secs(EPOCH)
@@ -313,11 +357,10 @@ fn gnu_tar_reads_the_layer() {
 /// atimes and a directory prefix, normalises to the same layer.
 #[test]
 fn layer_from_tar_matches_build_layer() {
-    let dir = tempfile::tempdir().unwrap();
-    let parent = dir.path().join("p");
-    let root = parent.join("root");
-    make_tree(&root);
-    let store = BlobStore::open(dir.path().join("blobs")).unwrap();
+    let Sample {
+        dir, root, store, ..
+    } = sample();
+    let parent = dir.path();
     fs::remove_file(root.join("tmp/sock")).unwrap();
     set_mtime(&root.join("tmp"), 1_600_000_000);
     for c in compressions() {
@@ -328,42 +371,27 @@ fn layer_from_tar_matches_build_layer() {
         };
         // Unsorted PAX tar of "root/..." (like Docker's archive API).
         let input = dir.path().join("input.tar");
-        let status = Command::new("tar")
-            .args(["--format=posix", "--xattrs", "--xattrs-include=*", "-cf"])
-            .arg(&input)
-            .arg("-C")
-            .arg(&parent)
-            .arg("root")
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let layer = layer_from_tar(
-            fs::File::open(&input).unwrap(),
-            &store,
-            &options,
-            &TarInput {
-                strip_components: 1,
-            },
-        )
-        .unwrap();
+        let from_input = |tar_input: &TarInput| {
+            layer_from_tar(fs::File::open(&input).unwrap(), &store, &options, tar_input).unwrap()
+        };
+        tar(
+            &["--format=posix", "--xattrs", "--xattrs-include=*", "-cf"],
+            &input,
+            parent,
+            &["root"],
+        );
+        let layer = from_input(&TarInput {
+            strip_components: 1,
+        });
         assert_eq!(layer, from_dir, "{c}: PAX input");
         // A GNU-format tar with "./" names, reverse-sorted.
-        let status = Command::new("tar")
-            .args(["--format=gnu", "--sort=none", "-cf"])
-            .arg(&input)
-            .arg("-C")
-            .arg(&root)
-            .arg(".")
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let layer = layer_from_tar(
-            fs::File::open(&input).unwrap(),
-            &store,
-            &options,
-            &TarInput::default(),
-        )
-        .unwrap();
+        tar(
+            &["--format=gnu", "--sort=none", "-cf"],
+            &input,
+            &root,
+            &["."],
+        );
+        let layer = from_input(&TarInput::default());
         assert_eq!(layer.entries, from_dir.entries, "{c}: GNU input");
         if layer.diff_id != from_dir.diff_id {
             // GNU format without --xattrs drops xattrs: compare without them.
