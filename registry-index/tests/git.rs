@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::{bare_index, config, entry, remote_file, remote_head};
 use registry_index::{GitIndex, Index, IndexError, index_path};
@@ -21,6 +21,36 @@ fn cache_refs(cache_root: &Path, url: &str) -> Vec<(String, git2::Oid)> {
         .collect();
     refs.sort();
     refs
+}
+
+/// A bare index (`remote.git` in a temporary directory) with gentoo 1.0.0
+/// published through `index`, a [`GitIndex`] caching in `cache`.
+struct Published {
+    _tmp: tempfile::TempDir,
+    remote: PathBuf,
+    url: String,
+    cache: PathBuf,
+    index: GitIndex,
+    /// The remote's `main` after the publish.
+    head: git2::Oid,
+}
+
+fn published() -> Published {
+    let tmp = tempfile::tempdir().unwrap();
+    let remote = tmp.path().join("remote.git");
+    let url = bare_index(&remote);
+    let cache = tmp.path().join("cache");
+    let index = GitIndex::new(&url, &cache).unwrap();
+    index.publish(&entry("gentoo", "1.0.0")).unwrap();
+    let head = remote_head(&remote);
+    Published {
+        _tmp: tmp,
+        remote,
+        url,
+        cache,
+        index,
+        head,
+    }
 }
 
 #[test]
@@ -81,13 +111,14 @@ fn a_publish_is_seen_by_another_clone() {
 
 #[test]
 fn an_existing_version_is_refused_and_nothing_is_committed() {
-    let tmp = tempfile::tempdir().unwrap();
-    let remote = tmp.path().join("remote.git");
-    let url = bare_index(&remote);
-    let cache = tmp.path().join("cache");
-    let index = GitIndex::new(&url, &cache).unwrap();
-    index.publish(&entry("gentoo", "1.0.0")).unwrap();
-    let head = remote_head(&remote);
+    let Published {
+        _tmp,
+        remote,
+        url,
+        cache,
+        index,
+        head,
+    } = published();
     let refs = cache_refs(&cache, &url);
     let err = index.publish(&entry("gentoo", "1.0.0")).unwrap_err();
     assert!(matches!(err, IndexError::VersionExists { .. }), "{err}");
@@ -150,13 +181,14 @@ fn yank_and_unyank_rewrite_one_field_and_push() {
 
 #[test]
 fn a_failed_push_leaves_no_local_commit() {
-    let tmp = tempfile::tempdir().unwrap();
-    let remote = tmp.path().join("remote.git");
-    let url = bare_index(&remote);
-    let cache = tmp.path().join("cache");
-    let index = GitIndex::new(&url, &cache).unwrap();
-    index.publish(&entry("gentoo", "1.0.0")).unwrap();
-    let head = remote_head(&remote);
+    let Published {
+        _tmp,
+        remote,
+        url,
+        cache,
+        index,
+        head,
+    } = published();
     // A held lock on the remote branch makes the remote refuse the update,
     // as a concurrent git process holding it would (root ignores file
     // permissions, so a read-only remote would not do).
