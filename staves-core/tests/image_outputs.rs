@@ -10,7 +10,7 @@ use std::io::Read;
 use std::path::Path;
 use std::process::Command;
 
-use image_support::{EPOCH, make_tree};
+use image_support::{EPOCH, busybox_for_docker, busybox_root, make_tree};
 use staves_core::image::oci::{Index, Manifest, RuntimeConfig};
 use staves_core::image::{
     BlobStore, Compression, Digest, Image, ImageRef, ImageSpec, LayerOptions, assemble,
@@ -228,23 +228,12 @@ fn dual_archive_holds_a_layout_and_a_docker_manifest() {
 /// zstd layers: "archive/tar: invalid tar header"; see `write_archive`.)
 #[test]
 fn docker_loads_and_runs_the_dual_archive() {
-    let docker_host = std::env::var("DOCKER_HOST").unwrap_or_default();
-    require!(
-        !docker_host.is_empty(),
-        "DOCKER_HOST is not set (run scripts/ci/services.sh start and source its env file)"
-    );
-    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
-        .into_iter()
-        .find(|p| Path::new(p).is_file());
-    require!(
-        busybox.is_some(),
-        "no static busybox (apt-get install busybox-static)"
-    );
+    let busybox = busybox_for_docker();
+    require!(busybox.is_ok(), "{}", busybox.err().unwrap_or_default());
+    let busybox = busybox.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
-    fs::create_dir_all(root.join("bin")).unwrap();
-    fs::copy(busybox.unwrap(), root.join("bin/busybox")).unwrap();
-    std::os::unix::fs::symlink("busybox", root.join("bin/sh")).unwrap();
+    busybox_root(&root, busybox);
     fs::create_dir_all(root.join("tmp")).unwrap();
     fs::set_permissions(
         root.join("tmp"),

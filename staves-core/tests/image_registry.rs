@@ -10,7 +10,7 @@ mod image_support;
 use std::fs;
 use std::path::Path;
 
-use image_support::{EPOCH, TestRegistry};
+use image_support::{EPOCH, TestRegistry, busybox_for_docker, busybox_root};
 use staves_core::image::oci::{RuntimeConfig, media_types};
 use staves_core::image::{
     BlobStore, Compression, Credentials, Image, ImageRef, ImageSpec, LayerOptions, PushError,
@@ -182,26 +182,15 @@ fn unreachable_registry_names_the_registry() {
 /// invalid tar header" (checked with a CLI-made `tar | zstd` too).
 #[test]
 fn docker_pulls_and_runs_a_pushed_image() {
-    let docker_host = std::env::var("DOCKER_HOST").unwrap_or_default();
-    require!(
-        !docker_host.is_empty(),
-        "DOCKER_HOST is not set (run scripts/ci/services.sh start and source its env file)"
-    );
-    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
-        .into_iter()
-        .find(|p| Path::new(p).is_file());
-    require!(
-        busybox.is_some(),
-        "no static busybox (apt-get install busybox-static)"
-    );
+    let busybox = busybox_for_docker();
+    require!(busybox.is_ok(), "{}", busybox.err().unwrap_or_default());
+    let busybox = busybox.unwrap();
     let registry = TestRegistry::anonymous();
     require!(registry.is_ok(), "{}", registry.err().unwrap_or_default());
     let registry = registry.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("root");
-    fs::create_dir_all(root.join("bin")).unwrap();
-    fs::copy(busybox.unwrap(), root.join("bin/busybox")).unwrap();
-    std::os::unix::fs::symlink("busybox", root.join("bin/sh")).unwrap();
+    busybox_root(&root, busybox);
     let store = BlobStore::open(dir.path().join("blobs")).unwrap();
     let layer = build_layer(
         &root,

@@ -4,22 +4,39 @@
 mod plugin_support;
 
 use std::fs;
+use std::path::{Path, PathBuf};
 
 use plugin_support::{gentoo_root, listing, request, spec};
 use staves_core::plugin::api::Level;
-use staves_core::plugin::{PluginError, PluginHost};
+use staves_core::plugin::{PluginError, PluginHost, PluginOutcome, PluginSpec};
+
+/// A temporary directory with an empty `out` and a `root` that is the
+/// Gentoo-like tree (see `gentoo_root`) when `gentoo`, else empty.
+fn dirs(gentoo: bool) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, out) = (dir.path().join("root"), dir.path().join("out"));
+    fs::create_dir_all(&out).unwrap();
+    if gentoo {
+        gentoo_root(&root);
+    } else {
+        fs::create_dir_all(&root).unwrap();
+    }
+    (dir, root, out)
+}
+
+/// Runs `plugin` on `root` with the shared compile cache.
+fn run_shared(plugin: &PluginSpec, root: &Path, out: &Path) -> PluginOutcome {
+    let host = PluginHost::new(&plugin_support::shared_cache()).unwrap();
+    host.run(plugin, root, out, &request()).unwrap()
+}
 
 #[test]
 fn strip_docs_removes_docs_and_foreign_locales() {
     let Some(plugin) = spec("strip-docs", serde_json::json!({})) else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let (root, out) = (dir.path().join("root"), dir.path().join("out"));
-    fs::create_dir_all(&out).unwrap();
-    gentoo_root(&root);
-    let host = PluginHost::new(&plugin_support::shared_cache()).unwrap();
-    let outcome = host.run(&plugin, &root, &out, &request()).unwrap();
+    let (_dir, root, out) = dirs(true);
+    let outcome = run_shared(&plugin, &root, &out);
     for gone in [
         "usr/share/man",
         "usr/share/info",
@@ -53,12 +70,8 @@ fn sbom_writes_spdx_with_use_slot_and_commit() {
     let Some(plugin) = spec("sbom", serde_json::json!({"name": "demo"})) else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let (root, out) = (dir.path().join("root"), dir.path().join("out"));
-    fs::create_dir_all(&out).unwrap();
-    gentoo_root(&root);
-    let host = PluginHost::new(&plugin_support::shared_cache()).unwrap();
-    let outcome = host.run(&plugin, &root, &out, &request()).unwrap();
+    let (_dir, root, out) = dirs(true);
+    let outcome = run_shared(&plugin, &root, &out);
     assert_eq!(outcome.artifacts.len(), 1);
     let artifact = &outcome.artifacts[0];
     assert_eq!(artifact.path, out.join("sbom.spdx.json"));
@@ -88,12 +101,8 @@ fn labels_patch_the_image_config() {
     let Some(plugin) = spec("labels", serde_json::json!({"per_package": true})) else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let (root, out) = (dir.path().join("root"), dir.path().join("out"));
-    fs::create_dir_all(&root).unwrap();
-    fs::create_dir_all(&out).unwrap();
-    let host = PluginHost::new(&plugin_support::shared_cache()).unwrap();
-    let outcome = host.run(&plugin, &root, &out, &request()).unwrap();
+    let (_dir, root, out) = dirs(false);
+    let outcome = run_shared(&plugin, &root, &out);
     let labels = &outcome.image.labels;
     assert_eq!(
         labels["org.staves.packages"],
@@ -124,10 +133,7 @@ fn plugins_in_order_give_the_same_result_every_time() {
         return;
     };
     let run = |n: u32| {
-        let dir = tempfile::tempdir().unwrap();
-        let (root, out) = (dir.path().join("root"), dir.path().join("out"));
-        fs::create_dir_all(&out).unwrap();
-        gentoo_root(&root);
+        let (dir, root, out) = dirs(true);
         // The first run may load compiled code from the shared cache, the
         // second compiles afresh: both must agree.
         let cache = match n {

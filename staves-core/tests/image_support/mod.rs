@@ -176,6 +176,31 @@ pub fn layer_tar(store: &BlobStore, layer: &Layer) -> Vec<u8> {
     }
 }
 
+/// A static busybox to put into images the engine (`DOCKER_HOST`) runs,
+/// or what is missing for that (the caller skips, or fails under CI via
+/// `require!`).
+pub fn busybox_for_docker() -> Result<&'static Path, String> {
+    if std::env::var("DOCKER_HOST").unwrap_or_default().is_empty() {
+        return Err(
+            "DOCKER_HOST is not set (run scripts/ci/services.sh start and source its env file)"
+                .into(),
+        );
+    }
+    ["/bin/busybox", "/usr/bin/busybox"]
+        .into_iter()
+        .map(Path::new)
+        .find(|p| p.is_file())
+        .ok_or_else(|| "no static busybox (apt-get install busybox-static)".into())
+}
+
+/// Makes `root` a tree that runs: `bin/busybox` (a copy of `busybox`) and
+/// `bin/sh` linking to it.
+pub fn busybox_root(root: &Path, busybox: &Path) {
+    fs::create_dir_all(root.join("bin")).unwrap();
+    fs::copy(busybox, root.join("bin/busybox")).unwrap();
+    symlink("busybox", root.join("bin/sh")).unwrap();
+}
+
 /// Compressions every layer test runs with.
 pub fn compressions() -> [Compression; 3] {
     [
