@@ -18,6 +18,8 @@
 //!   does not know and says to upgrade staves.
 
 mod builder;
+#[cfg(test)]
+mod fuzz_tests;
 mod model;
 mod plugins;
 mod read;

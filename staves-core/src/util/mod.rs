@@ -2,4 +2,6 @@
 //! ([`suggest`]) and crash-safe file writes ([`fs`]).
 
 pub mod fs;
+#[cfg(test)]
+pub(crate) mod mutate;
 pub mod suggest;

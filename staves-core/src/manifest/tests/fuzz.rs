@@ -7,6 +7,7 @@ use std::path::Path;
 use crate::manifest::Manifest;
 use crate::manifest::edit::{AddOutcome, StavesTomlMut};
 use crate::manifest::template::starter;
+use crate::util::mutate::{Rng, mutate as mutate_with};
 
 const SEEDS: &[&str] = &[
     "name = \"x\"\npackages = [\"=app-shells/bash-5.2_p37\", \"dev-lang/python\"]\ncommand = [\"/bin/bash\"]\n\
@@ -89,54 +90,8 @@ const TOKENS: &[&str] = &[
     "path",
 ];
 
-/// A small deterministic generator (xorshift), so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
-fn char_boundary(text: &str, mut i: usize) -> usize {
-    i = i.min(text.len());
-    while !text.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
-
 fn mutate(rng: &mut Rng, text: &str) -> String {
-    let mut text = text.to_owned();
-    for _ in 0..=rng.below(4) {
-        let at = char_boundary(&text, rng.below(text.len() + 1));
-        let to = char_boundary(&text, at + rng.below(12));
-        match rng.below(5) {
-            0 => text.replace_range(at..to, ""),
-            1 => text.insert_str(at, TOKENS[rng.below(TOKENS.len())]),
-            2 => text.replace_range(at..to, TOKENS[rng.below(TOKENS.len())]),
-            3 => {
-                let piece = text[at..to].to_owned();
-                text.insert_str(to, &piece);
-            }
-            _ => {
-                let mut lines: Vec<&str> = text.lines().collect();
-                if lines.len() > 1 {
-                    let a = rng.below(lines.len());
-                    let b = rng.below(lines.len());
-                    lines.swap(a, b);
-                }
-                text = lines.join("\n");
-            }
-        }
-    }
-    text
+    mutate_with(rng, text, TOKENS)
 }
 
 fn exercise(text: &str, round_trips: &mut usize) {
