@@ -314,27 +314,19 @@ mod tests {
             config.entries()["make.profile"],
             ConfigEntry::Symlink("/var/db/repos/gentoo/profiles/default/linux/amd64/23.0".into())
         );
-        assert_eq!(
-            config.file("package.use").unwrap(),
-            "app-shells/bash -nls readline\n"
-        );
-        assert_eq!(
-            config.file("package.accept_keywords").unwrap(),
-            "app-misc/hello **\n"
-        );
-        assert_eq!(
-            config.file("package.env").unwrap(),
-            "app-misc/hello no-cache\n"
-        );
-        assert_eq!(
-            config.file("env/no-cache").unwrap(),
-            "FEATURES=\"-buildpkg\"\n"
-        );
+        for (file, text) in [
+            ("package.use", "app-shells/bash -nls readline\n"),
+            ("package.accept_keywords", "app-misc/hello **\n"),
+            ("package.env", "app-misc/hello no-cache\n"),
+            ("env/no-cache", "FEATURES=\"-buildpkg\"\n"),
+            (
+                "package.unmask",
+                "=app-misc/hello-9999::overlay\n=app-shells/bash-5.2_p37-r4::gentoo\n",
+            ),
+        ] {
+            assert_eq!(config.file(file).unwrap(), text, "{file}");
+        }
         assert!(config.file("package.mask").unwrap().ends_with("\n*/*\n"));
-        assert_eq!(
-            config.file("package.unmask").unwrap(),
-            "=app-misc/hello-9999::overlay\n=app-shells/bash-5.2_p37-r4::gentoo\n"
-        );
         assert_eq!(no_cache_atoms(&input()), ["app-misc/hello"]);
     }
 
