@@ -111,20 +111,13 @@ fn a_publish_is_seen_by_another_clone() {
 
 #[test]
 fn an_existing_version_is_refused_and_nothing_is_committed() {
-    let Published {
-        _tmp,
-        remote,
-        url,
-        cache,
-        index,
-        head,
-    } = published();
-    let refs = cache_refs(&cache, &url);
-    let err = index.publish(&entry("gentoo", "1.0.0")).unwrap_err();
+    let p = published();
+    let refs = cache_refs(&p.cache, &p.url);
+    let err = p.index.publish(&entry("gentoo", "1.0.0")).unwrap_err();
     assert!(matches!(err, IndexError::VersionExists { .. }), "{err}");
-    assert_eq!(remote_head(&remote), head);
-    assert_eq!(cache_refs(&cache, &url), refs);
-    assert_eq!(refs, [("refs/staves/index".to_owned(), head)]);
+    assert_eq!(remote_head(&p.remote), p.head);
+    assert_eq!(cache_refs(&p.cache, &p.url), refs);
+    assert_eq!(refs, [("refs/staves/index".to_owned(), p.head)]);
 }
 
 #[test]
@@ -181,20 +174,13 @@ fn yank_and_unyank_rewrite_one_field_and_push() {
 
 #[test]
 fn a_failed_push_leaves_no_local_commit() {
-    let Published {
-        _tmp,
-        remote,
-        url,
-        cache,
-        index,
-        head,
-    } = published();
+    let p = published();
     // A held lock on the remote branch makes the remote refuse the update,
     // as a concurrent git process holding it would (root ignores file
     // permissions, so a read-only remote would not do).
-    let lock = remote.join("refs/heads/main.lock");
+    let lock = p.remote.join("refs/heads/main.lock");
     fs_err::write(&lock, "").unwrap();
-    let err = index.publish(&entry("gentoo", "1.1.0")).unwrap_err();
+    let err = p.index.publish(&entry("gentoo", "1.1.0")).unwrap_err();
     assert!(
         matches!(
             err,
@@ -206,16 +192,16 @@ fn a_failed_push_leaves_no_local_commit() {
         ),
         "{err}"
     );
-    assert_eq!(remote_head(&remote), head);
+    assert_eq!(remote_head(&p.remote), p.head);
     assert_eq!(
-        cache_refs(&cache, &url),
-        [("refs/staves/index".to_owned(), head)]
+        cache_refs(&p.cache, &p.url),
+        [("refs/staves/index".to_owned(), p.head)]
     );
-    assert_eq!(index.versions("gentoo").unwrap().len(), 1);
+    assert_eq!(p.index.versions("gentoo").unwrap().len(), 1);
     // Once the lock is gone the same publish goes through.
     fs_err::remove_file(&lock).unwrap();
-    index.publish(&entry("gentoo", "1.1.0")).unwrap();
-    assert_ne!(remote_head(&remote), head);
+    p.index.publish(&entry("gentoo", "1.1.0")).unwrap();
+    assert_ne!(remote_head(&p.remote), p.head);
 }
 
 #[test]
