@@ -11,7 +11,8 @@ For every [[case]] of cases.toml it resolves the case's targets plus
 `emerge --pretend --root=<empty image root>` with SYSROOT `/` = an empty
 builder root private to the case (see resolve.py), the profile of the case
 (default: the first stable amd64 profile of ::agree), a make.conf with the
-case's variables, package.use, package.accept_keywords, and both fixture
+case's variables, package.use, package.accept_keywords, package.env with
+the named environments under env/, and both fixture
 repositories (agree, agree-overlay; auto-sync = no).
 
 Output: {case name: {"success", "packages": [{cpv, slot, sub_slot, repo,
@@ -41,7 +42,7 @@ REPO_NAMES = ("agree", "agree-overlay")
 IMPLICIT_TARGETS = ("virtual/libc",)
 CASE_KEYS = {
     "name", "description", "targets", "make_conf", "package_use",
-    "package_accept_keywords", "profile", "expect",
+    "package_accept_keywords", "package_env", "named_envs", "profile", "expect",
 }
 
 
@@ -77,6 +78,8 @@ def request_for(case, repos_dir, default_profile):
         make_conf=dict(case.get("make_conf", {})),
         package_use=list(case.get("package_use", [])),
         package_accept_keywords=list(case.get("package_accept_keywords", [])),
+        package_env=list(case.get("package_env", [])),
+        named_envs={k: dict(v) for k, v in case.get("named_envs", {}).items()},
     )
 
 

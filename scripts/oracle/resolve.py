@@ -10,7 +10,8 @@ Both roots are empty and private to one call: every resolution gets a
 throw-away Portage *prefix* directory (the same trick as Portage's own
 ResolverPlayground: `portage.const.EPREFIX` points at it), which holds
 
-    etc/portage/{make.conf,repos.conf/,package.use,package.accept_keywords,make.profile}
+    etc/portage/{make.conf,repos.conf/,package.use,package.accept_keywords,
+                 package.env,env/<name>,make.profile}
     share/portage/config/{make.globals,sets} -> the venv's copies, own repos.conf
     var/db/pkg/          the builder root's VDB: always empty
     image/               the image ROOT (its VDB is empty too)
@@ -106,6 +107,8 @@ class Request:
     make_conf: dict = dataclasses.field(default_factory=dict)
     package_use: list = dataclasses.field(default_factory=list)  # "atom flag -flag"
     package_accept_keywords: list = dataclasses.field(default_factory=list)  # "atom kw"
+    package_env: list = dataclasses.field(default_factory=list)  # "atom envname ..."
+    named_envs: dict = dataclasses.field(default_factory=dict)  # name -> {VAR: value}
 
 
 def quote_make_conf(value):
@@ -168,9 +171,21 @@ class Oracle:
         for fname, lines in (
             ("package.use", req.package_use),
             ("package.accept_keywords", req.package_accept_keywords),
+            ("package.env", req.package_env),
         ):
             with open(os.path.join(etc, fname), "w") as f:
                 f.write("".join(line + "\n" for line in lines))
+        # Named environments, written as `staves build` writes them
+        # (builder/portage_config.rs): one KEY="value" line per variable.
+        os.makedirs(os.path.join(etc, "env"))
+        for name, variables in req.named_envs.items():
+            if "/" in name or name.startswith("."):
+                raise ValueError(f"named_envs: invalid environment name {name!r}")
+            with open(os.path.join(etc, "env", name), "w") as f:
+                for key, value in variables.items():
+                    if not VAR_NAME.match(key):
+                        raise ValueError(f"named_envs.{name}: invalid variable name {key!r}")
+                    f.write(f"{key}={quote_make_conf(value)}\n")
         profile_dir = os.path.join(req.repos[req.main_repo], "profiles", req.profile)
         if not os.path.isdir(profile_dir):
             raise ValueError(f"profile {req.profile!r}: no directory {profile_dir}")

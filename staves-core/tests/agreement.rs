@@ -31,7 +31,9 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 use staves_core::gentoo::atom::Atom;
-use staves_core::resolve::{PackageSettings, RepoInput, Resolution, ResolveRequest, resolve};
+use staves_core::resolve::{
+    NamedEnv, PackageSettings, RepoInput, Resolution, ResolveRequest, resolve,
+};
 
 /// The repositories every case resolves against; the first is the main one.
 const REPOS: [&str; 2] = ["agree", "agree-overlay"];
@@ -51,6 +53,10 @@ struct Case {
     package_use: Vec<String>,
     #[serde(default)]
     package_accept_keywords: Vec<String>,
+    #[serde(default)]
+    package_env: Vec<String>,
+    #[serde(default)]
+    named_envs: BTreeMap<String, BTreeMap<String, String>>,
     profile: Option<String>,
     expect: Expect,
 }
@@ -162,8 +168,21 @@ fn portage_answers() -> BTreeMap<String, PortageAnswer> {
     serde_json::from_str(&text).expect("Portage answers parse")
 }
 
-/// Turns "atom tok tok" lines into PackageSettings.
-fn settings_lines(lines: &[String], is_use: bool) -> Result<Vec<PackageSettings>, String> {
+/// Which per-package file a line comes from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LineKind {
+    Use,
+    Keywords,
+    Env,
+}
+
+/// Turns "atom tok tok" lines into PackageSettings (for package.env lines
+/// the tokens are names of the case's `named_envs`).
+fn settings_lines(
+    lines: &[String],
+    kind: LineKind,
+    named_envs: &BTreeMap<String, BTreeMap<String, String>>,
+) -> Result<Vec<PackageSettings>, String> {
     lines
         .iter()
         .map(|line| {
@@ -171,16 +190,28 @@ fn settings_lines(lines: &[String], is_use: bool) -> Result<Vec<PackageSettings>
             let atom_text = words.next().ok_or_else(|| format!("empty line {line:?}"))?;
             let atom = Atom::parse(atom_text).map_err(|e| format!("atom {atom_text:?}: {e}"))?;
             let rest: Vec<String> = words.map(str::to_owned).collect();
-            let (use_flags, keywords) = if is_use {
-                (rest, Vec::new())
-            } else {
-                (Vec::new(), rest)
-            };
-            Ok(PackageSettings {
+            let mut settings = PackageSettings {
                 atom,
-                use_flags,
-                keywords,
-            })
+                use_flags: Vec::new(),
+                keywords: Vec::new(),
+                env: Vec::new(),
+            };
+            match kind {
+                LineKind::Use => settings.use_flags = rest,
+                LineKind::Keywords => settings.keywords = rest,
+                LineKind::Env => {
+                    for name in rest {
+                        let vars = named_envs
+                            .get(&name)
+                            .ok_or_else(|| format!("{line:?}: no named_envs.{name}"))?;
+                        settings.env.push(NamedEnv {
+                            name,
+                            vars: vars.clone(),
+                        });
+                    }
+                }
+            }
+            Ok(settings)
         })
         .collect()
 }
@@ -194,8 +225,14 @@ fn request_for(case: &Case) -> Result<ResolveRequest, String> {
             files: Arc::new(common::LocalDir::new(repos_dir.join(name))),
         })
         .collect();
-    let mut package_settings = settings_lines(&case.package_use, true)?;
-    package_settings.extend(settings_lines(&case.package_accept_keywords, false)?);
+    let envs = &case.named_envs;
+    let mut package_settings = settings_lines(&case.package_use, LineKind::Use, envs)?;
+    package_settings.extend(settings_lines(
+        &case.package_accept_keywords,
+        LineKind::Keywords,
+        envs,
+    )?);
+    package_settings.extend(settings_lines(&case.package_env, LineKind::Env, envs)?);
     let targets = case
         .targets
         .iter()

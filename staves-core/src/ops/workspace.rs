@@ -197,10 +197,21 @@ pub(crate) fn resolve_request(
     }
     let mut package_settings = Vec::new();
     for (key, config) in &manifest.package {
-        let mut make_conf_env = Vec::new();
-        for env in &config.env {
-            make_conf_env.push(env.get_ref().clone());
-        }
+        // The named environments' variables, as `staves build` writes them
+        // to /etc/portage/env/ (validation guarantees every name exists).
+        let env = config
+            .env
+            .iter()
+            .map(|name| resolve::NamedEnv {
+                name: name.get_ref().clone(),
+                vars: manifest
+                    .env
+                    .named
+                    .get(name.get_ref())
+                    .cloned()
+                    .unwrap_or_default(),
+            })
+            .collect();
         package_settings.push(PackageSettings {
             atom: parse(key.get_ref())?,
             use_flags: config
@@ -213,6 +224,7 @@ pub(crate) fn resolve_request(
                 .iter()
                 .map(|k| k.get_ref().clone())
                 .collect(),
+            env,
         });
     }
     Ok(ResolveRequest {

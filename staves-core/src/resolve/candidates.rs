@@ -254,7 +254,7 @@ impl<'a> Universe<'a> {
                 if let Err(kw) = cfg.keywords(cand.pkg_ref(), &e.keywords) {
                     cand.invisible.push(Invisible::Keyword(kw));
                 }
-                let rejected = cfg.rejected_licenses(&e.license, &cand.use_state);
+                let rejected = cfg.rejected_licenses(cand.pkg_ref(), &e.license, &cand.use_state);
                 if !rejected.is_empty() {
                     cand.invisible.push(Invisible::License(rejected));
                 }

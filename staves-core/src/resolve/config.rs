@@ -3,7 +3,7 @@
 //! resolver asks about one package version: is it masked, are its KEYWORDS
 //! and LICENSE accepted, and which USE flags are enabled.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crate::gentoo::IuseFlag;
@@ -16,7 +16,8 @@ use crate::gentoo::profile::{
 use super::error::ResolveError;
 use super::license;
 use super::model;
-use super::{PackageIndex, ResolveRequest};
+use super::penv::{PackageEnv, ordered_matches};
+use super::{NamedEnv, PackageIndex, ResolveRequest};
 
 /// The package a question is about.
 #[derive(Debug, Clone, Copy)]
@@ -76,11 +77,16 @@ pub(crate) struct Config {
     masks: Vec<ListedAtom>,
     unmasks: Vec<ListedAtom>,
     accept_license: license::Accept,
+    license_tokens: Vec<String>,
+    license_groups: BTreeMap<String, Vec<String>>,
     profile_use: Vec<String>,
     profile_package_use: Vec<PkgLine>,
     conf_use: Vec<String>,
     conf_expand: Vec<(String, Vec<String>)>,
-    manifest_use: Vec<PkgLine>,
+    /// The USE_EXPAND variables a named environment may set.
+    env_expand_vars: Vec<String>,
+    manifest_use: Vec<(Atom, Vec<String>)>,
+    package_env: Vec<(Atom, Vec<NamedEnv>)>,
     use_mask: BTreeSet<String>,
     use_force: BTreeSet<String>,
     package_use_mask: Vec<PkgLine>,
@@ -168,6 +174,7 @@ impl Config {
 
         let mut package_keywords = lines(&profile.package_accept_keywords);
         let mut manifest_use = Vec::new();
+        let mut package_env = Vec::new();
         for s in &req.package_settings {
             if !s.keywords.is_empty() {
                 package_keywords.push(PkgLine {
@@ -176,10 +183,10 @@ impl Config {
                 });
             }
             if !s.use_flags.is_empty() {
-                manifest_use.push(PkgLine {
-                    atom: s.atom.clone(),
-                    words: s.use_flags.clone(),
-                });
+                manifest_use.push((s.atom.clone(), s.use_flags.clone()));
+            }
+            if !s.env.is_empty() {
+                package_env.push((s.atom.clone(), s.env.clone()));
             }
         }
 
@@ -187,10 +194,15 @@ impl Config {
         // (except PROFILE_ONLY_VARIABLES).
         let use_expand = profile.var_words("USE_EXPAND");
         let profile_only = profile.var_words("PROFILE_ONLY_VARIABLES");
+        let env_expand_vars: Vec<String> = use_expand
+            .iter()
+            .filter(|k| !profile_only.contains(*k))
+            .cloned()
+            .collect();
         let conf_expand = req
             .make_conf
             .iter()
-            .filter(|(k, _)| use_expand.contains(*k) && !profile_only.contains(*k))
+            .filter(|(k, _)| env_expand_vars.contains(*k))
             .map(|(k, v)| {
                 (
                     format!("{}_", k.to_lowercase()),
@@ -208,6 +220,10 @@ impl Config {
             accept_keywords,
             package_keywords,
             accept_license,
+            license_tokens,
+            license_groups: profile.license_groups.clone(),
+            env_expand_vars,
+            package_env,
             conf_use: split(req.make_conf.get("USE")),
             conf_expand,
             manifest_use,
@@ -281,12 +297,34 @@ impl Config {
         }
     }
 
+    /// The variables of the named environments of `pkg` that matter for
+    /// resolution.
+    fn package_env(&self, pkg: PkgRef<'_>) -> PackageEnv {
+        PackageEnv::combine(
+            ordered_matches(&self.package_env, pkg).flatten(),
+            &self.env_expand_vars,
+        )
+    }
+
     /// The licenses of `license` (a LICENSE spec evaluated with `use_state`)
-    /// that are not accepted; empty when the package is acceptable.
-    pub(crate) fn rejected_licenses(&self, license: &str, use_state: &UseState) -> Vec<String> {
-        license::rejected(license, &self.accept_license, &|f| {
-            use_state.enabled.contains(f)
-        })
+    /// that `pkg` may not use (ACCEPT_LICENSE, with its named
+    /// environments' ACCEPT_LICENSE on top); empty when acceptable.
+    pub(crate) fn rejected_licenses(
+        &self,
+        pkg: PkgRef<'_>,
+        license: &str,
+        use_state: &UseState,
+    ) -> Vec<String> {
+        let enabled = |f: &str| use_state.enabled.contains(f);
+        match self.package_env(pkg).accept_license {
+            Some(extra) => {
+                let mut tokens = self.license_tokens.clone();
+                tokens.extend(extra);
+                let accept = license::Accept::new(&tokens, &self.license_groups);
+                license::rejected(license, &accept, &enabled)
+            }
+            None => license::rejected(license, &self.accept_license, &enabled),
+        }
     }
 
     /// The USE configuration of `pkg` with the given `IUSE` entries.
@@ -307,14 +345,16 @@ impl Config {
         {
             apply_incremental(&mut set, &line.words);
         }
-        for (prefix, values) in &self.conf_expand {
-            set.retain(|f| !f.starts_with(prefix.as_str()));
-            set.extend(values.iter().map(|v| format!("{prefix}{v}")));
-        }
+        // Within one layer Portage applies the USE tokens first, then the
+        // layer's USE_EXPAND variables replace their flags.
         apply_incremental(&mut set, &self.conf_use);
-        for line in self.manifest_use.iter().filter(|l| pkg.matches(&l.atom)) {
-            apply_incremental(&mut set, &line.words);
+        replace_expand(&mut set, &self.conf_expand);
+        let env = self.package_env(pkg);
+        apply_incremental(&mut set, &env.use_tokens);
+        for words in ordered_matches(&self.manifest_use, pkg) {
+            apply_incremental(&mut set, words);
         }
+        replace_expand(&mut set, &env.expand);
 
         let mut masked = self.use_mask.clone();
         for line in self
@@ -346,6 +386,15 @@ impl Config {
         enabled.extend(state.forced.iter().filter(|f| state.has_flag(f)).cloned());
         enabled.retain(|f| !state.masked.contains(f));
         UseState { enabled, ..state }
+    }
+}
+
+/// Replaces the flags of each USE_EXPAND variable (`prefix_*`) with its
+/// values, as an assignment of the variable does.
+fn replace_expand(set: &mut BTreeSet<String>, expand: &[(String, Vec<String>)]) {
+    for (prefix, values) in expand {
+        set.retain(|f| !f.starts_with(prefix.as_str()));
+        set.extend(values.iter().map(|v| format!("{prefix}{v}")));
     }
 }
 

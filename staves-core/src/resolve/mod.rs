@@ -10,8 +10,14 @@
 //! * **Candidates**: for a touched package every version gets its
 //!   visibility (EAPI, invalid metadata, `package.mask`, KEYWORDS,
 //!   LICENSE) and its USE (IUSE defaults < profile USE and USE_EXPAND <
-//!   profile package.use < make.conf USE and USE_EXPAND (which replace the
-//!   profile's values) < manifest per-package use; then force, then mask).
+//!   profile package.use < make.conf USE, then make.conf USE_EXPAND
+//!   variables (which replace the profile's values) < the package's layer:
+//!   USE of its named environments, its package.use, then USE_EXPAND
+//!   variables set by its named environments; then force, then mask).
+//!   User per-package lines apply less specific atoms first, as Portage's
+//!   `ordered_by_atom_specificity` (see `penv.rs`, which also records
+//!   what Portage does with each variable of a named environment: USE,
+//!   USE_EXPAND and ACCEPT_LICENSE count, ACCEPT_KEYWORDS does not).
 //!   Best first: highest version, then highest-priority repository. The
 //!   profile is a [`ProfileStack`](crate::gentoo::ProfileStack); profile
 //!   lines Portage skips and IUSE entries it ignores become
@@ -52,6 +58,9 @@
 //!   package.use lines), not node by node.
 //! * `use.stable.mask`/`use.stable.force` and ACCEPT_PROPERTIES /
 //!   ACCEPT_RESTRICT are not applied.
+//! * Profile `package.use`/`package.use.mask`/`package.use.force` and
+//!   `package.accept_keywords` lines apply in file order, not by atom
+//!   specificity.
 
 mod candidates;
 mod config;
@@ -62,6 +71,7 @@ mod graph;
 mod index;
 mod license;
 mod model;
+mod penv;
 #[cfg(test)]
 mod tests;
 
@@ -100,17 +110,33 @@ impl std::fmt::Debug for RepoInput {
     }
 }
 
-/// Per-package USE and keywords from the manifest (package.use and
-/// package.accept_keywords).
+/// Per-package USE, keywords and named environments from the manifest
+/// (package.use, package.accept_keywords and package.env).
 #[derive(Debug, Clone)]
 pub struct PackageSettings {
     /// Which packages the line applies to.
     pub atom: Atom,
-    /// USE tokens (`flag`, `-flag`), applied after make.conf USE.
+    /// USE tokens (`flag`, `-flag`), applied after make.conf USE and after
+    /// the USE of named environments.
     pub use_flags: Vec<String>,
     /// Accepted keywords (`~amd64`, `**`); an empty list with no USE means
     /// nothing.
     pub keywords: Vec<String>,
+    /// The named environments the package uses (`env = [...]`), in order,
+    /// with their variables. Their `USE`, `USE_EXPAND` variables and
+    /// `ACCEPT_LICENSE` take part in resolution as Portage applies
+    /// `package.env` (see the module documentation).
+    pub env: Vec<NamedEnv>,
+}
+
+/// A named environment (`[env.NAME]` of the manifest; Portage's
+/// `/etc/portage/env/NAME`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NamedEnv {
+    /// The environment's name.
+    pub name: String,
+    /// Its variables (`USE`, `CFLAGS`, …).
+    pub vars: BTreeMap<String, String>,
 }
 
 /// What to resolve.

@@ -8,6 +8,7 @@ use crate::gentoo::atom::Atom;
 
 use super::*;
 
+mod penv;
 mod profile;
 
 const PROFILE: &str = r#"ARCH="amd64"
@@ -122,6 +123,7 @@ impl Req {
             atom: atom(a),
             use_flags: flags.iter().map(|s| (*s).to_owned()).collect(),
             keywords: Vec::new(),
+            env: Vec::new(),
         });
         self
     }
@@ -131,6 +133,29 @@ impl Req {
             atom: atom(a),
             use_flags: Vec::new(),
             keywords: kws.iter().map(|s| (*s).to_owned()).collect(),
+            env: Vec::new(),
+        });
+        self
+    }
+
+    /// A package.env line: `a` uses the named environments `envs`, each
+    /// given as (name, [(VAR, value)]).
+    fn pkg_env(mut self, a: &str, envs: &[(&str, &[(&str, &str)])]) -> Self {
+        let env = envs
+            .iter()
+            .map(|(name, vars)| NamedEnv {
+                name: (*name).to_owned(),
+                vars: vars
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
+            })
+            .collect();
+        self.0.package_settings.push(PackageSettings {
+            atom: atom(a),
+            use_flags: Vec::new(),
+            keywords: Vec::new(),
+            env,
         });
         self
     }
