@@ -6,36 +6,13 @@ mod image_support;
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-use image_support::{EPOCH, compressions, is_root, layer_tar, make_tree, set_mtime, walk};
+use image_support::{EPOCH, Sample, compressions, is_root, layer_tar, sample, set_mtime, walk};
 use staves_core::image::{
     BlobStore, Compression, Layer, LayerOptions, TarInput, build_layer, layer_from_tar,
 };
-
-/// A temporary directory holding the sample tree (`root`, see `make_tree`)
-/// and a blob store.
-struct Sample {
-    dir: tempfile::TempDir,
-    root: PathBuf,
-    store: BlobStore,
-    /// Whether the file system took the tree's user xattr.
-    xattr_ok: bool,
-}
-
-fn sample() -> Sample {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("root");
-    let xattr_ok = make_tree(&root);
-    let store = BlobStore::open(dir.path().join("blobs")).unwrap();
-    Sample {
-        dir,
-        root,
-        store,
-        xattr_ok,
-    }
-}
 
 /// Runs `tar OPTIONS ARCHIVE -C DIR MEMBERS` (OPTIONS end in `-cf` or
 /// `-xf`); fails the test when tar fails.

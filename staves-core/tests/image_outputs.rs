@@ -10,7 +10,7 @@ use std::io::Read;
 use std::path::Path;
 use std::process::Command;
 
-use image_support::{EPOCH, busybox_for_docker, busybox_root, make_tree};
+use image_support::{EPOCH, Sample, busybox_for_docker, busybox_root, sample};
 use staves_core::image::oci::{Index, Manifest, RuntimeConfig};
 use staves_core::image::{
     BlobStore, Compression, Digest, Image, ImageRef, ImageSpec, LayerOptions, assemble,
@@ -53,10 +53,12 @@ fn image_of(root: &Path, store: &BlobStore, compression: Compression) -> Image {
 
 #[test]
 fn config_and_manifest_are_canonical_and_stable() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("root");
-    make_tree(&root);
-    let store = BlobStore::open(dir.path().join("blobs")).unwrap();
+    let Sample {
+        dir: _dir,
+        root,
+        store,
+        ..
+    } = sample();
     let a = image_of(&root, &store, Compression::default());
     let b = image_of(&root, &store, Compression::default());
     assert_eq!(a, b);
@@ -111,10 +113,9 @@ fn sha256_of_file(path: &Path) -> Digest {
 
 #[test]
 fn layout_directory_has_index_annotations_and_every_blob() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("root");
-    make_tree(&root);
-    let store = BlobStore::open(dir.path().join("blobs")).unwrap();
+    let Sample {
+        dir, root, store, ..
+    } = sample();
     let image = image_of(&root, &store, Compression::Gzip { level: 6 });
     let reference: ImageRef = "127.0.0.1:5000/staves/demo:1.0".parse().unwrap();
     let out = dir.path().join("out/layout");
@@ -182,10 +183,9 @@ fn tar_members(path: &Path) -> BTreeMap<String, Vec<u8>> {
 
 #[test]
 fn dual_archive_holds_a_layout_and_a_docker_manifest() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("root");
-    make_tree(&root);
-    let store = BlobStore::open(dir.path().join("blobs")).unwrap();
+    let Sample {
+        dir, root, store, ..
+    } = sample();
     let image = image_of(&root, &store, Compression::default());
     let reference: ImageRef = "staves/demo:2".parse().unwrap();
     let path = dir.path().join("image.tar");

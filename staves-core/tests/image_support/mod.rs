@@ -148,6 +148,29 @@ pub fn make_tree(root: &Path) -> bool {
     xattr_ok
 }
 
+/// A temporary directory holding the sample tree (`root`, see `make_tree`)
+/// and a blob store.
+pub struct Sample {
+    pub dir: tempfile::TempDir,
+    pub root: PathBuf,
+    pub store: BlobStore,
+    /// Whether the file system took the tree's user xattr.
+    pub xattr_ok: bool,
+}
+
+pub fn sample() -> Sample {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let xattr_ok = make_tree(&root);
+    let store = BlobStore::open(dir.path().join("blobs")).unwrap();
+    Sample {
+        dir,
+        root,
+        store,
+        xattr_ok,
+    }
+}
+
 /// Calls `f` on every path below `root` (children before parents, so
 /// directory mtimes set by `f` stick).
 pub fn walk(root: &Path, f: &mut dyn FnMut(&Path)) {
