@@ -130,14 +130,25 @@ fn crlf_manifest_survives() {
     assert_eq!(ctx.read("staves.toml"), original);
 }
 
+/// `staves add ATOM` on the demo manifest with `packages` leaves
+/// `packages = EXPECTED` in it.
+fn add_gives(packages: &str, atom: &str, expected: &str) {
+    let ctx = TestContext::new();
+    ctx.write_manifest(&ctx.demo_manifest(packages));
+    assert_success(&run(ctx.staves().args(["add", atom])));
+    let manifest = ctx.read("staves.toml");
+    assert!(
+        manifest.contains(&format!("packages = {expected}\n")),
+        "{manifest}"
+    );
+}
+
 #[test]
 fn unsorted_list_gets_the_new_entry_at_the_end() {
-    let ctx = TestContext::new();
-    ctx.write_manifest(&ctx.demo_manifest("[\"sys-apps/busybox\", \"app-misc/hello\"]"));
-    assert_success(&run(ctx.staves().args(["add", "app-shells/bash"])));
-    assert!(
-        ctx.read("staves.toml")
-            .contains("packages = [\"sys-apps/busybox\", \"app-misc/hello\", \"app-shells/bash\"]")
+    add_gives(
+        "[\"sys-apps/busybox\", \"app-misc/hello\"]",
+        "app-shells/bash",
+        "[\"sys-apps/busybox\", \"app-misc/hello\", \"app-shells/bash\"]",
     );
 }
 
@@ -180,13 +191,7 @@ fn bare_name_in_several_categories_asks_which() {
 
 #[test]
 fn bare_name_in_one_category_is_qualified() {
-    let ctx = TestContext::new();
-    ctx.write_manifest(&ctx.demo_manifest("[]"));
-    assert_success(&run(ctx.staves().args(["add", "bash"])));
-    assert!(
-        ctx.read("staves.toml")
-            .contains("packages = [\"app-shells/bash\"]")
-    );
+    add_gives("[]", "bash", "[\"app-shells/bash\"]");
 }
 
 #[test]
