@@ -336,13 +336,20 @@ fn a_plan_that_disagrees_with_the_lock_is_refused() {
         return;
     }
     let ctx = TestContext::new();
-    // A named environment turns `extras` off for Portage (package.env); the
-    // lock keeps it on (named environments do not take part in resolution),
-    // so Portage's plan has no hello-extras and different USE.
+    // The hello-2.0 ebuild stops enabling `extras` by default (IUSE="extras"
+    // instead of "+extras"), but its metadata/md5-cache entry is left as it
+    // was. Staves trusts the md5-cache, so the lock keeps USE=+extras and
+    // hello-extras; Portage sees that the entry's _md5_ no longer matches the
+    // ebuild, re-reads the ebuild and plans -extras without hello-extras.
+    let ebuild = ctx.repo_dir.join("app-misc/hello/hello-2.0.ebuild");
+    let text = std::fs::read_to_string(&ebuild).expect("read hello-2.0.ebuild");
+    let changed = text.replace("IUSE=\"+extras\"", "IUSE=\"extras\"");
+    assert_ne!(changed, text, "hello-2.0.ebuild has no IUSE=\"+extras\"");
+    std::fs::write(&ebuild, changed).expect("write hello-2.0.ebuild");
+    ctx.commit_repo("hello-2.0: extras off by default, md5-cache not regenerated");
     let manifest = ctx
         .demo_manifest("[\"app-misc/hello\"]")
-        .replace("name = \"demo\"", "name = \"staves-e2e/disagree\"")
-        + "\n[env.plain]\nUSE = \"-extras\"\n\n[package.\"app-misc/hello\"]\nenv = [\"plain\"]\n";
+        .replace("name = \"demo\"", "name = \"staves-e2e/disagree\"");
     ctx.write_manifest(&manifest);
     let out = build(&ctx, &[]);
     assert_eq!(out.status.code(), Some(1));
