@@ -13,8 +13,9 @@
 //! owners (and directory modes, which are made writable to unpack into
 //! them) come from the index instead, device nodes are kept aside and put
 //! back, and `chown` operations fail (the plugin's operations are then
-//! undone and the build stops). Extended attributes are not kept in a
-//! build with plugins.
+//! undone and the build stops). Extended attributes (file capabilities,
+//! ACLs) are kept in the index too and written back with the entries the
+//! plugins leave in place.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
@@ -32,6 +33,8 @@ pub(crate) struct Owners {
     specials: Vec<(String, Header)>,
     /// Whether the directory carries the real owners (running as root).
     real: bool,
+    /// Extended attributes (`SCHILY.xattr.<name>` PAX records) by path.
+    xattrs: HashMap<String, Vec<(String, Vec<u8>)>>,
 }
 
 fn clean(path: &[u8]) -> String {
@@ -66,6 +69,20 @@ fn unpack_as<R: Read>(input: R, root: &Path, real: bool) -> io::Result<Owners> {
             continue;
         }
         let header = entry.header().clone();
+        if let Some(pax) = entry.pax_extensions()? {
+            let mut found = Vec::new();
+            for ext in pax {
+                let ext = ext?;
+                if let Ok(key) = ext.key()
+                    && key.starts_with("SCHILY.xattr.")
+                {
+                    found.push((key.to_owned(), ext.value_bytes().to_vec()));
+                }
+            }
+            if !found.is_empty() {
+                owners.xattrs.insert(path.clone(), found);
+            }
+        }
         let mode = header.mode()? & 0o7777;
         owners
             .entries
@@ -143,6 +160,13 @@ fn walk<W: io::Write>(
                 header.set_mode(mode);
             }
         }
+        let hard_link = file_type.is_file()
+            && meta.nlink() > 1
+            && links.contains_key(&(meta.dev(), meta.ino()));
+        if let Some(xattrs) = owners.xattrs.get(&path).filter(|_| !hard_link) {
+            builder
+                .append_pax_extensions(xattrs.iter().map(|(k, v)| (k.as_str(), v.as_slice())))?;
+        }
         if file_type.is_dir() {
             header.set_entry_type(EntryType::Directory);
             header.set_size(0);
@@ -213,6 +237,10 @@ mod tests {
             ("usr/share/doc", regular, 0o644, 0, b"doc"),
         ] {
             let mut h = header(kind, mode, uid, data.len() as u64);
+            if path == "usr/bin/ping" {
+                b.append_pax_extensions([(CAPABILITY, &CAP_NET_RAW[..])])
+                    .unwrap();
+            }
             b.append_data(&mut h, path, data).unwrap();
         }
         for (kind, path, target) in [
@@ -230,8 +258,18 @@ mod tests {
         let out = repack(dir.path(), &owners, Vec::new()).unwrap();
 
         let mut seen = BTreeMap::new();
+        let mut xattrs = BTreeMap::new();
         for e in tar::Archive::new(&out[..]).entries().unwrap() {
-            let e = e.unwrap();
+            let mut e = e.unwrap();
+            let path = e.path().unwrap().display().to_string();
+            if let Some(pax) = e.pax_extensions().unwrap() {
+                for ext in pax {
+                    let ext = ext.unwrap();
+                    let path = path.clone();
+                    let value = ext.value_bytes().to_vec();
+                    xattrs.insert(path, (ext.key().unwrap().to_owned(), value));
+                }
+            }
             let h = e.header();
             let link = e.link_name().unwrap().map(|l| l.display().to_string());
             seen.insert(
@@ -252,5 +290,16 @@ mod tests {
         assert_eq!(seen["usr/bin/ping6"].0, EntryType::Link);
         assert!(!seen.contains_key("usr/share/doc"));
         assert!(seen.contains_key("usr/share"));
+        // The file capability survives (once: not on the hard link).
+        assert_eq!(
+            xattrs.into_iter().collect::<Vec<_>>(),
+            [(
+                "usr/bin/ping".to_owned(),
+                (CAPABILITY.to_owned(), CAP_NET_RAW.to_vec())
+            )]
+        );
     }
+
+    const CAPABILITY: &str = "SCHILY.xattr.security.capability";
+    const CAP_NET_RAW: [u8; 4] = [1, 0, 0, 2];
 }
