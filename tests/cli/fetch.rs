@@ -150,6 +150,13 @@ fn sources_are_fetched_once_and_runtime_libraries_are_added() {
     ctx.commit_repo("a version whose source is gone");
     let update = ctx.staves().arg("update").output().unwrap();
     assert!(update.status.success(), "{update:?}");
+    let offline = build(&ctx, &["--offline"]);
+    assert_eq!(offline.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&offline.stderr);
+    assert!(
+        stderr.contains("--offline forbids fetching them"),
+        "{stderr}"
+    );
     let failed = build(&ctx, &[]);
     assert_eq!(failed.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&failed.stderr);

@@ -48,6 +48,12 @@ pub enum BuildError {
         /// The last lines of its output.
         output: Vec<String>,
     },
+    /// Sources are missing from the distfiles cache under `--offline`.
+    #[error("the build needs sources that are not in the distfiles cache ({}), and --offline forbids fetching them", .distfiles.display())]
+    FetchOffline {
+        /// The distfiles cache.
+        distfiles: PathBuf,
+    },
     /// Portage's plan differs from the lock.
     #[error("Portage's plan differs from staves.lock ({} difference(s))", .mismatches.len())]
     PlanMismatch {
@@ -125,6 +131,9 @@ impl BuildError {
             ],
             BuildError::EmergeFailed { .. } => vec![
                 "run with --verbose to see the whole build output".into(),
+            ],
+            BuildError::FetchOffline { .. } => vec![
+                "build once without --offline to fetch them (later builds of the same packages need no network)".into(),
             ],
             BuildError::FetchFailed { .. } => vec![
                 "check the network (the fetch step uses the host's network) and that the sources still exist; for private sources over ssh, add the key to your ssh agent (`ssh-add`)".into(),

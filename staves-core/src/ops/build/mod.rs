@@ -394,6 +394,7 @@ pub fn build(
                 binpkgs: cache.binpkgs(&builder.id, &builder.platform)?,
                 distfiles: cache.distfiles()?,
                 ssh_agent: ssh_agent(&manifest),
+                offline: ctx.offline,
                 target,
                 targets: targets.clone(),
                 no_cache: portage_config::no_cache_atoms(&input),

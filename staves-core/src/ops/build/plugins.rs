@@ -18,13 +18,13 @@
 //! plugin or its config re-runs only the plugins, on the cached root.
 
 use std::collections::BTreeMap;
-use std::io::{BufReader, BufWriter, Seek as _};
+use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::image::oci::{Empty, RuntimeConfig};
-use crate::image::{BlobStore, Digest, Layer, LayerOptions, TarInput, layer_from_tar};
+use crate::image::{BlobStore, Digest, Layer, LayerOptions};
 use crate::plugin::api::{ImageConfig, Level};
 use crate::plugin::{PluginError, PluginHost, PluginRequest, PluginSpec};
 
@@ -171,25 +171,16 @@ impl PostBuild<'_> {
         drop(host);
 
         reporter.status("Packing", "the image root after the plugins");
-        let tar_path = self.scratch.join("plugin-root.tar");
-        let mut tar = fs_err::File::options()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&tar_path)
-            .map_err(|e| BuildError::io("create", &tar_path, e))?;
-        plugin_root::repack(&root, &owners, BufWriter::new(&mut tar))
-            .and_then(|mut w| std::io::Write::flush(&mut w))
-            .map_err(|e| BuildError::io("pack the image root into", &tar_path, e))?;
-        tar.rewind()
-            .map_err(|e| BuildError::io("read", &tar_path, e))?;
-        let new_layer = layer_from_tar(
-            BufReader::new(tar),
+        let new_layer = super::run::layer_through_file(
+            &self.scratch.join("plugin-root.tar"),
+            0,
             self.store,
             self.layer_options,
-            &TarInput::default(),
+            |output| {
+                plugin_root::repack(&root, &owners, output)
+                    .and_then(|mut w| std::io::Write::flush(&mut w))
+            },
         )?;
-        let _ = std::fs::remove_file(&tar_path);
 
         let mut artifacts = Vec::new();
         let mut record_artifacts = Vec::new();

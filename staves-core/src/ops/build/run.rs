@@ -70,6 +70,8 @@ pub(crate) struct BuildRun<'a> {
     pub(crate) distfiles: PathBuf,
     /// The host's ssh agent socket, mounted into the fetch step only.
     pub(crate) ssh_agent: Option<PathBuf>,
+    /// `--offline`: sources must already be in the distfiles cache.
+    pub(crate) offline: bool,
     /// An image or a builder.
     pub(crate) target: Target,
     /// `=cat/pkg-ver::repo` of the requested image packages.
@@ -151,6 +153,11 @@ impl BuildRun<'_> {
         let plan = self.check_plan(lock, reporter)?;
         let needs_fetch = plan.download_kib != Some(0)
             || super::fetch::sources_missing(&plan.plan, snapshots, &self.distfiles);
+        if needs_fetch && self.offline {
+            return Err(BuildError::FetchOffline {
+                distfiles: self.distfiles.clone(),
+            });
+        }
         if needs_fetch {
             reporter.status("Fetching", "sources into the distfiles cache");
             self.fetch(reporter)?;
@@ -386,32 +393,45 @@ fn pack(
     layer_options: &LayerOptions,
     scratch: &Path,
 ) -> Result<Layer, BuildError> {
-    let filtered_path = scratch.join("rootfs.tar");
-    let mut filtered = fs_err::File::options()
+    let path = scratch.join("rootfs.tar");
+    layer_through_file(&path, strip, store, layer_options, |output| {
+        let epoch = layer_options.epoch;
+        match keep {
+            None => filter_tar(reader, output, strip, epoch),
+            Some(keep) => filter_tar_with(reader, output, strip, epoch, keep),
+        }
+        .map(drop)
+    })
+}
+
+/// Writes a tar into the new temporary file `path` with `write`, turns it
+/// into a layer (without its first `strip` path components) and removes the
+/// file again.
+pub(crate) fn layer_through_file(
+    path: &Path,
+    strip: usize,
+    store: &BlobStore,
+    layer_options: &LayerOptions,
+    write: impl FnOnce(BufWriter<&mut fs_err::File>) -> std::io::Result<()>,
+) -> Result<Layer, BuildError> {
+    let mut file = fs_err::File::options()
         .read(true)
         .write(true)
         .create_new(true)
-        .open(&filtered_path)
-        .map_err(|e| BuildError::io("create", &filtered_path, e))?;
-    let output = BufWriter::new(&mut filtered);
-    let epoch = layer_options.epoch;
-    let written = match keep {
-        None => filter_tar(reader, output, strip, epoch),
-        Some(keep) => filter_tar_with(reader, output, strip, epoch, keep),
-    };
-    written.map_err(|e| BuildError::io("copy the file system into", &filtered_path, e))?;
-    filtered
-        .rewind()
-        .map_err(|e| BuildError::io("read", &filtered_path, e))?;
+        .open(path)
+        .map_err(|e| BuildError::io("create", path, e))?;
+    write(BufWriter::new(&mut file))
+        .map_err(|e| BuildError::io("write the file system into", path, e))?;
+    file.rewind().map_err(|e| BuildError::io("read", path, e))?;
     let layer = layer_from_tar(
-        std::io::BufReader::new(filtered),
+        std::io::BufReader::new(file),
         store,
         layer_options,
         &TarInput {
             strip_components: strip,
         },
     )?;
-    let _ = std::fs::remove_file(&filtered_path);
+    let _ = std::fs::remove_file(path);
     Ok(layer)
 }
 
