@@ -26,17 +26,58 @@ fn char_boundary(text: &str, mut i: usize) -> usize {
     i
 }
 
+/// TOML syntax and awkward characters, which every TOML parser meets.
+const TOML_TOKENS: &[&str] = &[
+    "[",
+    "]",
+    "[[",
+    "]]",
+    "{",
+    "}",
+    "\"",
+    "'",
+    "\"\"\"",
+    "'''",
+    "=",
+    ",",
+    ".",
+    "\n",
+    "\r\n",
+    "#",
+    " ",
+    "\t",
+    "\\",
+    "\\u00e9",
+    "é",
+    "😀",
+    "\0",
+    "0",
+    "1",
+    "-1",
+    "1.5",
+    "true",
+    "1979-05-27T07:32:00Z",
+];
+
 /// `text` with one to five random edits: cuts, inserted or replacing
-/// `tokens`, duplicated pieces, swapped lines.
+/// tokens (TOML syntax, or the parser's own words from `tokens`),
+/// duplicated pieces, swapped lines.
 pub(crate) fn mutate(rng: &mut Rng, text: &str, tokens: &[&str]) -> String {
     let mut text = text.to_owned();
+    let token = |rng: &mut Rng| {
+        if tokens.is_empty() || rng.below(2) == 0 {
+            TOML_TOKENS[rng.below(TOML_TOKENS.len())]
+        } else {
+            tokens[rng.below(tokens.len())]
+        }
+    };
     for _ in 0..=rng.below(4) {
         let at = char_boundary(&text, rng.below(text.len() + 1));
         let to = char_boundary(&text, at + rng.below(12));
         match rng.below(5) {
             0 => text.replace_range(at..to, ""),
-            1 => text.insert_str(at, tokens[rng.below(tokens.len())]),
-            2 => text.replace_range(at..to, tokens[rng.below(tokens.len())]),
+            1 => text.insert_str(at, token(rng)),
+            2 => text.replace_range(at..to, token(rng)),
             3 => {
                 let piece = text[at..to].to_owned();
                 text.insert_str(to, &piece);
