@@ -4,7 +4,8 @@
 # a git repository, runs init -> add -> lock -> tree on a new project, then
 # builds its image with `staves build` in the test builder (a private dockerd
 # from scripts/ci/services.sh; the builder from scripts/test-builder/build.sh)
-# and runs it with `docker run`.
+# and runs it with `docker run`; then builds it again with the three example
+# WASM plugins (strip-docs, sbom, labels).
 #
 #   bash scripts/demo.sh
 #
@@ -77,6 +78,39 @@ docker run --rm hello-image:latest
 
 step "staves build latest again (unchanged: no container, same digest)"
 "$STAVES" build latest
+
+step "post-build plugins: strip-docs, sbom, labels (WebAssembly, wasm32-wasip1)"
+if command -v rustup >/dev/null; then rustup target add wasm32-wasip1 >/dev/null 2>&1 || true; fi
+(cd "$TOP" && cargo build --locked --quiet --target wasm32-wasip1 --profile plugin \
+	-p staves-plugin-strip-docs -p staves-plugin-sbom -p staves-plugin-labels)
+mkdir -p plugins
+for p in strip-docs sbom labels; do
+	cp "${CARGO_TARGET_DIR:-$TOP/target}/wasm32-wasip1/plugin/$p.wasm" plugins/
+done
+cat >>staves.toml <<'EOF'
+
+[[plugins]]
+name = "strip-docs"
+path = "plugins/strip-docs.wasm"
+hook = "post-build"
+
+[[plugins]]
+name = "sbom"
+path = "plugins/sbom.wasm"
+hook = "post-build"
+
+[[plugins]]
+name = "labels"
+path = "plugins/labels.wasm"
+hook = "post-build"
+config = { labels = { "org.opencontainers.image.vendor" = "Staves demo" } }
+EOF
+"$STAVES" lock
+"$STAVES" build latest
+echo "docs left in the image: $(docker run --rm --entrypoint /bin/sh hello-image:latest -c 'ls /usr/share/doc /usr/share/man 2>/dev/null | wc -l')"
+docker image inspect -f '{{json .Config.Labels}}' hello-image:latest
+echo "SBOM: $(ls target/staves/artifacts/hello-image/sbom/)"
+docker run --rm hello-image:latest
 
 step "result"
 cat staves.toml
