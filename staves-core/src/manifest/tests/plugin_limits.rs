@@ -61,3 +61,18 @@ fn unknown_limit_keys_get_a_suggestion() {
         err.help()
     );
 }
+
+#[test]
+fn plugin_names_are_plain_directory_names() {
+    for bad in ["../../..", "/home/u", "a/b", ".hidden", "-x", "é"] {
+        let text = HEAD.replace("name = \"p\"", &format!("name = \"{bad}\""));
+        let err = parse_err(&text);
+        assert_eq!(err.kind(), ErrorKind::InvalidValue, "{bad}");
+        assert_eq!(err.line(), Some(3), "{bad}");
+        assert!(err.to_string().contains("invalid plugin name"), "{err}");
+    }
+    for good in ["strip-docs", "sbom", "labels_2", "a.b"] {
+        let m = parse(&HEAD.replace("name = \"p\"", &format!("name = \"{good}\"")));
+        assert_eq!(m.plugins[0].name.get_ref(), good);
+    }
+}

@@ -325,13 +325,22 @@ pub(super) fn check_plugins(plugins: &[Plugin], ctx: &Ctx<'_, '_>) -> Result {
     for (i, plugin) in plugins.iter().enumerate() {
         let at = |field: &str| vec![key("plugins"), Seg::Index(i), key(field)];
         let name = plugin.name.get_ref();
-        if name.trim().is_empty() {
+        let plain = name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_alphanumeric())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+        if !plain {
             return Err(invalid_spanned(
                 ctx,
                 &plugin.name,
                 &at("name"),
-                "plugin name is empty".to_owned(),
-                None,
+                format!("invalid plugin name `{name}`"),
+                Some(
+                    "a plugin name starts with a letter or digit and holds only letters, digits, `.`, `_` and `-` (it names the plugin's artifacts directory), e.g. \"strip-docs\"".to_owned(),
+                ),
             ));
         }
         if let Some(first) = seen.insert(name, plugin.name.span().start) {

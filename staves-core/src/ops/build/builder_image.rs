@@ -135,15 +135,13 @@ pub(crate) fn store_facts(
 
 /// `KEY="value"` lines for the builder's own `make.conf` (`\` and `"`
 /// escaped, `$` left alone as in a hand-written `make.conf`).
-pub(crate) fn make_conf_lines(
-    name: &str,
-    version: &str,
-    vars: &BTreeMap<String, String>,
-) -> String {
+pub(crate) fn make_conf_lines(vars: &BTreeMap<String, String>) -> String {
     if vars.is_empty() {
         return String::new();
     }
-    let mut text = format!("\n# Added by the Staves builder project {name} {version}\n");
+    // No name or version here: the same lock must give the same bytes
+    // whatever version the project is published as.
+    let mut text = String::from("\n# Added from [env] of the Staves builder project\n");
     for (key, value) in vars {
         let escaped = value.replace('\\', "\\\\").replace('"', "\\\"");
         text.push_str(&format!("{key}=\"{escaped}\"\n"));
@@ -169,11 +167,7 @@ pub(crate) fn write_make_conf(run: &BuildRun<'_>, manifest: &Manifest) -> Result
     };
     fs_err::create_dir_all(extra_dir).map_err(|e| BuildError::io("create", extra_dir, e))?;
     let make_conf = extra_dir.join("make.conf");
-    let version = manifest
-        .version
-        .as_ref()
-        .map_or("", |v| v.get_ref().as_str());
-    let lines = make_conf_lines(manifest.name.get_ref(), version, &manifest.env.vars);
+    let lines = make_conf_lines(&manifest.env.vars);
     fs_err::write(&make_conf, lines).map_err(|e| BuildError::io("write", &make_conf, e))
 }
 
@@ -336,9 +330,9 @@ mod tests {
             ("X".to_owned(), "a \"b\" ${Y}".to_owned()),
         ]);
         assert_eq!(
-            make_conf_lines("b", "1.0.0", &vars),
-            "\n# Added by the Staves builder project b 1.0.0\nPYTHON_TARGETS=\"python3_12\"\nX=\"a \\\"b\\\" ${Y}\"\n"
+            make_conf_lines(&vars),
+            "\n# Added from [env] of the Staves builder project\nPYTHON_TARGETS=\"python3_12\"\nX=\"a \\\"b\\\" ${Y}\"\n"
         );
-        assert_eq!(make_conf_lines("b", "1.0.0", &BTreeMap::new()), "");
+        assert_eq!(make_conf_lines(&BTreeMap::new()), "");
     }
 }

@@ -82,12 +82,18 @@ pub(crate) struct PostBuild<'a> {
     pub(crate) force: bool,
 }
 
-/// The plugins' part of the cache key.
-fn key(rootfs_key: &str, specs: &[PluginSpec]) -> String {
+/// The plugins' part of the cache key: the root, the plugins, and what
+/// they are told (the image config before them, the packages, the build
+/// facts), since their answers depend on all of it.
+fn key(rootfs_key: &str, specs: &[PluginSpec], request: &PluginRequest) -> String {
+    let json = |value: Result<String, serde_json::Error>| value.unwrap_or_default();
     let mut parts = vec![
-        "staves-plugins-1".to_owned(),
+        "staves-plugins-2".to_owned(),
         rootfs_key.to_owned(),
         crate::plugin::api::API_VERSION.to_string(),
+        json(serde_json::to_string(&request.image)),
+        json(serde_json::to_string(&request.packages)),
+        json(serde_json::to_string(&request.build)),
     ];
     for spec in specs {
         parts.push(spec.name.clone());
@@ -115,7 +121,7 @@ impl PostBuild<'_> {
         request: PluginRequest,
         reporter: &dyn BuildReporter,
     ) -> Result<PluginsOutcome, BuildError> {
-        let key = self.rootfs_key.map(|k| key(k, self.specs));
+        let key = self.rootfs_key.map(|k| key(k, self.specs, &request));
         if let Some(key) = key.as_deref().filter(|_| !self.force)
             && let Some(outcome) = self.cached(key)?
         {
@@ -281,7 +287,7 @@ impl PostBuild<'_> {
     }
 
     fn clear_artifacts(&self, plugin: &str) -> Result<(), BuildError> {
-        let dir = self.artifacts_dir.join(plugin);
+        let dir = self.artifacts_dir.join(plain_component(plugin)?);
         match std::fs::remove_dir_all(&dir) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 Err(BuildError::io("remove", &dir, e))
@@ -296,13 +302,30 @@ impl PostBuild<'_> {
         relative: &str,
         bytes: &[u8],
     ) -> Result<PathBuf, BuildError> {
-        let path = self.artifacts_dir.join(plugin).join(relative);
+        let mut path = self.artifacts_dir.join(plain_component(plugin)?);
+        for part in relative.split('/').filter(|p| !p.is_empty()) {
+            path.push(plain_component(part)?);
+        }
         if let Some(parent) = path.parent() {
             fs_err::create_dir_all(parent).map_err(|e| BuildError::io("create", parent, e))?;
         }
         crate::util::fs::write_atomic(&path, bytes)
             .map_err(|e| BuildError::io("write", &path, e))?;
         Ok(path)
+    }
+}
+
+/// `name` as one plain path component (no `/`, `.`, `..`, root): plugin
+/// names and artifact paths become directories under the artifacts dir.
+fn plain_component(name: &str) -> Result<&str, BuildError> {
+    let mut parts = Path::new(name).components();
+    match (parts.next(), parts.next()) {
+        (Some(std::path::Component::Normal(_)), None) => Ok(name),
+        _ => Err(BuildError::io(
+            "write an artifact under",
+            name,
+            std::io::Error::other("not a plain file name"),
+        )),
     }
 }
 
@@ -463,7 +486,7 @@ mod tests {
     }
 
     #[test]
-    fn the_key_covers_sha_config_and_limits() {
+    fn the_key_covers_sha_config_limits_and_the_request() {
         let spec = |config: serde_json::Value| PluginSpec {
             name: "p".into(),
             wasm_path: "p.wasm".into(),
@@ -471,6 +494,17 @@ mod tests {
             config,
             limits: Default::default(),
         };
+        let request = PluginRequest {
+            image: Default::default(),
+            packages: Vec::new(),
+            build: crate::plugin::api::BuildInfo {
+                source_date_epoch: 1,
+                staves_version: "0".into(),
+                arch: "amd64".into(),
+                extra: BTreeMap::new(),
+            },
+        };
+        let key = |root: &str, specs: &[PluginSpec]| key(root, specs, &request);
         let base = key("k", &[spec(serde_json::json!({}))]);
         assert_eq!(base, key("k", &[spec(serde_json::json!({}))]));
         assert_ne!(base, key("k", &[spec(serde_json::json!({"a": 1}))]));
@@ -481,5 +515,13 @@ mod tests {
         let mut limited = spec(serde_json::json!({}));
         limited.limits.fuel = 1;
         assert_ne!(base, key("k", &[limited]));
+        // A new command or tag changes what the plugins see.
+        let mut retagged = request.clone();
+        retagged
+            .image
+            .labels
+            .insert("org.opencontainers.image.version".into(), "v2".into());
+        let specs = [spec(serde_json::json!({}))];
+        assert_ne!(base, super::key("k", &specs, &retagged));
     }
 }

@@ -288,13 +288,17 @@ impl BuildRun<'_> {
                 reporter.status("Packing", "the image root");
                 let reader = container.copy_out(IMAGE_ROOT)?;
                 let layer = pack(reader, 1, None, store, layer_options, scratch);
-                container.remove()?;
-                Ok((layer?, None))
+                // The packing error, if any, is the one to show.
+                let removed = container.remove();
+                let layer = layer?;
+                removed?;
+                Ok((layer, None))
             }
             Target::Builder { .. } => {
                 let facts = BuilderFacts::from_lines(fact_lines.iter().map(String::as_str));
                 if let Some(missing) = facts.missing() {
-                    container.remove()?;
+                    // Dropping it removes it too; this error is the one to show.
+                    let _ = container.remove();
                     return Err(BuildError::NoBuilder {
                         reason: format!(
                             "the base builder `{}` did not report its {missing} \
@@ -307,8 +311,10 @@ impl BuildRun<'_> {
                 let reader = self.engine.export_container(container.id())?;
                 let keep = builder_image::keep_in_builder;
                 let layer = pack(reader, 0, Some(&keep), store, layer_options, scratch);
-                container.remove()?;
-                Ok((layer?, Some(facts)))
+                let removed = container.remove();
+                let layer = layer?;
+                removed?;
+                Ok((layer, Some(facts)))
             }
         }
     }
@@ -372,7 +378,8 @@ impl BuildRun<'_> {
             Some((package, phase)) => (package, Some(phase)),
             None => (format!("emerge (exit status {})", outcome.exit_code), None),
         };
-        container.remove()?;
+        // The build failure is the error to show, even if removing fails.
+        let _ = container.remove();
         Err(BuildError::EmergeFailed {
             package,
             phase,
