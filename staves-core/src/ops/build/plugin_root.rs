@@ -33,6 +33,8 @@ pub(crate) struct Owners {
     specials: Vec<(String, Header)>,
     /// Whether the directory carries the real owners (running as root).
     real: bool,
+    /// Files made owner-readable to unpack them without privileges.
+    widened: std::collections::HashSet<String>,
     /// Extended attributes (`SCHILY.xattr.<name>` PAX records) by path.
     xattrs: HashMap<String, Vec<(String, Vec<u8>)>>,
 }
@@ -93,6 +95,13 @@ fn unpack_as<R: Read>(input: R, root: &Path, real: bool) -> io::Result<Owners> {
             continue;
         }
         entry.unpack_in(root)?;
+        if !real && kind == EntryType::Regular && mode & 0o600 != 0o600 {
+            // Without privileges a file the owner cannot read (sudo's
+            // 04111) could not be packed again: open it up, and give it its
+            // mode back on the way out unless a plugin changed it.
+            fs::set_permissions(root.join(&path), fs::Permissions::from_mode(mode | 0o600))?;
+            owners.widened.insert(path.clone());
+        }
         if kind == EntryType::Directory {
             if !real {
                 // Keep it writable while its contents are unpacked.
@@ -156,7 +165,9 @@ fn walk<W: io::Write>(
             let (uid, gid, mode) = owners.entries.get(&path).copied().unwrap_or((0, 0, 0));
             header.set_uid(uid);
             header.set_gid(gid);
-            if file_type.is_dir() && owners.entries.contains_key(&path) {
+            let widened = owners.widened.contains(&path)
+                && meta.permissions().mode() & 0o7777 == mode | 0o600;
+            if (file_type.is_dir() || widened) && owners.entries.contains_key(&path) {
                 header.set_mode(mode);
             }
         }
@@ -231,6 +242,7 @@ mod tests {
             ("usr/", directory, 0o755, 0, &b""[..]),
             ("usr/bin/", directory, 0o555, 0, b""),
             ("usr/bin/ping", regular, 0o4711, 0, b"ping"),
+            ("usr/bin/sudo", regular, 0o4111, 0, b"sudo"),
             ("srv/", directory, 0o750, 1000, b""),
             ("srv/data", regular, 0o640, 1000, b"d"),
             ("usr/share/", directory, 0o755, 0, b""),
@@ -284,6 +296,7 @@ mod tests {
         }
         assert_eq!(seen["usr/bin"], (EntryType::Directory, 0o555, 0, None));
         assert_eq!(seen["usr/bin/ping"], (EntryType::Regular, 0o4711, 0, None));
+        assert_eq!(seen["usr/bin/sudo"], (EntryType::Regular, 0o4111, 0, None));
         assert_eq!(seen["srv"], (EntryType::Directory, 0o750, 1000, None));
         assert_eq!(seen["srv/data"], (EntryType::Regular, 0o640, 1000, None));
         assert_eq!(seen["usr/bin/sh"].3.as_deref(), Some("/bin/busybox"));
