@@ -29,6 +29,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::Deserialize;
+use toml::Spanned;
 
 /// The builder a lock pins.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,14 +128,76 @@ pub(super) struct RawBuilder {
     index: Option<String>,
     image: Option<String>,
     path: Option<String>,
-    pinned: Option<String>,
+    pinned: Option<Spanned<String>>,
     #[serde(default)]
-    images: BTreeMap<String, String>,
+    images: BTreeMap<String, Spanned<String>>,
+}
+
+/// What is wrong with a lock's `[builder]`, and where when it is one value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct BuilderProblem {
+    /// The message (names the key).
+    pub(super) message: String,
+    /// The byte offset of the offending value; `None`: the table as a whole.
+    pub(super) offset: Option<usize>,
+}
+
+impl From<String> for BuilderProblem {
+    fn from(message: String) -> Self {
+        Self {
+            message,
+            offset: None,
+        }
+    }
+}
+
+impl From<&str> for BuilderProblem {
+    fn from(message: &str) -> Self {
+        message.to_owned().into()
+    }
+}
+
+/// `sha256:` followed by 64 lowercase hex digits.
+fn is_sha256_digest(text: &str) -> bool {
+    text.strip_prefix("sha256:").is_some_and(|hex| {
+        hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
+}
+
+/// `<reference>@sha256:<64 hex>`: an image reference pinned by digest.
+fn is_pinned_ref(text: &str) -> bool {
+    text.rsplit_once('@')
+        .is_some_and(|(name, digest)| !name.is_empty() && is_sha256_digest(digest))
+}
+
+/// The value of `key` unless it is not pinned by digest (`allow_id`: a local
+/// image id `sha256:<64 hex>` is also accepted).
+fn pinned_value(
+    key: &str,
+    value: Spanned<String>,
+    allow_id: bool,
+) -> Result<String, BuilderProblem> {
+    let text = value.get_ref();
+    if is_pinned_ref(text) || (allow_id && is_sha256_digest(text)) {
+        return Ok(value.into_inner());
+    }
+    let wanted = if allow_id {
+        "`<image>@sha256:<64 hex digits>` or a local image id `sha256:<64 hex digits>`"
+    } else {
+        "`<image>@sha256:<64 hex digits>`"
+    };
+    Err(BuilderProblem {
+        message: format!(
+            "`{key}` = \"{text}\" is not pinned by digest (expected {wanted}); \
+             the lock may have been edited by hand: run `staves update` to pin the builder again"
+        ),
+        offset: Some(value.span().start),
+    })
 }
 
 impl RawBuilder {
     /// The typed table, or what is wrong with it.
-    pub(super) fn into_locked(self) -> Result<LockedBuilder, String> {
+    pub(super) fn into_locked(self) -> Result<LockedBuilder, BuilderProblem> {
         // Checked before `match` takes the table apart; only the `image`
         // and `path` forms ask for it.
         let no_named_fields = self.reject_named_fields();
@@ -155,14 +218,21 @@ impl RawBuilder {
                 if self.images.is_empty() {
                     return Err(format!(
                         "`[builder.images]` of builder `{name}` is empty; it pins an image per platform"
-                    ));
+                    )
+                    .into());
+                }
+                let mut images = BTreeMap::new();
+                for (platform, image) in self.images {
+                    let key = format!("[builder.images] \"{platform}\"");
+                    let image = pinned_value(&key, image, false)?;
+                    images.insert(platform, image);
                 }
                 Ok(LockedBuilder::Registry(RegistryBuilder {
                     name,
                     version,
                     requirement,
                     index: self.index,
-                    images: self.images,
+                    images,
                 }))
             }
             (None, Some(image), None) => {
@@ -170,14 +240,16 @@ impl RawBuilder {
                 let pinned = self
                     .pinned
                     .ok_or("`[builder]` with `image` needs `pinned`")?;
+                let pinned = pinned_value("[builder] pinned", pinned, true)?;
                 Ok(LockedBuilder::Image { image, pinned })
             }
             (None, None, Some(path)) => {
                 no_named_fields?;
-                Ok(LockedBuilder::Path {
-                    path,
-                    pinned: self.pinned,
-                })
+                let pinned = self
+                    .pinned
+                    .map(|p| pinned_value("[builder] pinned", p, true))
+                    .transpose()?;
+                Ok(LockedBuilder::Path { path, pinned })
             }
             _ => Err("`[builder]` has exactly one of `name`, `image` or `path`".into()),
         }
@@ -185,7 +257,7 @@ impl RawBuilder {
 
     /// An error naming the first field only a named builder (`name`) may
     /// have, when one is set.
-    fn reject_named_fields(&self) -> Result<(), String> {
+    fn reject_named_fields(&self) -> Result<(), BuilderProblem> {
         let extra = [
             ("version", self.version.is_some()),
             ("requirement", self.requirement.is_some()),
@@ -195,9 +267,9 @@ impl RawBuilder {
         .into_iter()
         .find(|(_, set)| *set);
         match extra {
-            Some((field, _)) => Err(format!(
-                "`[builder]` `{field}` belongs to a named builder (`name`)"
-            )),
+            Some((field, _)) => {
+                Err(format!("`[builder]` `{field}` belongs to a named builder (`name`)").into())
+            }
             None => Ok(()),
         }
     }
@@ -261,10 +333,10 @@ mod tests {
     fn mixed_forms_are_refused() {
         let raw: RawBuilder =
             toml::from_str("image = \"x\"\npinned = \"y\"\nversion = \"1.0.0\"\n").unwrap();
-        let err = raw.into_locked().unwrap_err();
+        let err = raw.into_locked().unwrap_err().message;
         assert!(err.contains("`version`"), "{err}");
         let raw: RawBuilder = toml::from_str("name = \"x\"\nversion = \"1.0.0\"\n").unwrap();
-        let err = raw.into_locked().unwrap_err();
+        let err = raw.into_locked().unwrap_err().message;
         assert!(err.contains("empty"), "{err}");
     }
 }

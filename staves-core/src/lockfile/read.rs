@@ -130,10 +130,10 @@ pub fn parse(text: &str, path: &Path) -> Result<Lockfile, LockfileError> {
     })?;
     let _ = raw.version;
     let builder = match raw.builder {
-        Some(b) => Some(
-            b.into_locked()
-                .map_err(|message| malformed(text.find("[builder]").unwrap_or(0), message))?,
-        ),
+        Some(b) => Some(b.into_locked().map_err(|problem| {
+            let offset = problem.offset.unwrap_or_else(|| builder_offset(text));
+            malformed(offset, problem.message)
+        })?),
         None => None,
     };
     let repositories = raw
@@ -195,6 +195,31 @@ pub fn parse(text: &str, path: &Path) -> Result<Lockfile, LockfileError> {
         plugins: raw.plugin.into_iter().map(Into::into).collect(),
         packages,
     })
+}
+
+/// Where the builder is declared: the first `[builder` table header
+/// (`[builder]`, `[builder.images]`) or top-level `builder =` key; 0 when
+/// neither is found.
+fn builder_offset(text: &str) -> usize {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let header = trimmed
+            .strip_prefix('[')
+            .map(str::trim_start)
+            .and_then(|rest| rest.strip_prefix("builder"))
+            .map(str::trim_start)
+            .is_some_and(|rest| rest.starts_with(']') || rest.starts_with('.'));
+        let key = trimmed
+            .strip_prefix("builder")
+            .map(str::trim_start)
+            .is_some_and(|rest| rest.starts_with('=') || rest.starts_with('.'));
+        if header || key {
+            return offset + (line.len() - trimmed.len());
+        }
+        offset += line.len();
+    }
+    0
 }
 
 /// 1-based line and column of a byte offset.
@@ -317,5 +342,89 @@ mod tests {
             panic!("{err}")
         };
         assert_eq!(line, 18);
+    }
+
+    /// The head of a lock without a builder, for the builder tests below.
+    const HEAD: &str =
+        "version = 1\nmanifest-checksum = \"sha256:00\"\nprofile = \"default/linux/amd64/23.0\"\n";
+
+    fn malformed_line(text: &str) -> (usize, String) {
+        match parse(text, Path::new("staves.lock")).unwrap_err() {
+            LockfileError::Malformed { line, message, .. } => (line, message),
+            other => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn a_builder_error_points_at_its_header_or_key() {
+        // Only `[builder.images]`: the table is implied, and lacks `name`.
+        let text = format!(
+            "{HEAD}\n[builder.images]\n\"linux/amd64\" = \"r/b@sha256:{}\"\n",
+            "a".repeat(64)
+        );
+        assert_eq!(malformed_line(&text).0, 5);
+        // An inline table.
+        let text = format!("{HEAD}\nbuilder = {{ path = \"b\", version = \"1.0.0\" }}\n");
+        let (line, message) = malformed_line(&text);
+        assert_eq!(line, 5, "{message}");
+        assert!(message.contains("`version`"), "{message}");
+        // A plain header after other tables (`image` without `pinned`).
+        let text = format!("{}\n[builder]\nimage = \"x\"\n", to_toml(&sample()));
+        let header = text.lines().position(|l| l == "[builder]").unwrap() + 1;
+        assert!(header > 10);
+        let (line, message) = malformed_line(&text);
+        assert_eq!(line, header, "{message}");
+        assert!(message.contains("needs `pinned`"), "{message}");
+        assert_eq!(builder_offset("[[repository]]\nname = \"builder\"\n"), 0);
+    }
+
+    #[test]
+    fn builder_images_must_be_pinned_by_digest() {
+        let good = format!("r.example/b/x@sha256:{}", "a".repeat(64));
+        let text = format!(
+            "{HEAD}\n[builder]\nname = \"x\"\nversion = \"1.0.0\"\n\n[builder.images]\n\
+             \"linux/amd64\" = \"{good}\"\n\"linux/arm64\" = \"r.example/b/x:1\"\n"
+        );
+        let (line, message) = malformed_line(&text);
+        assert_eq!(line, 11, "{message}");
+        assert!(message.contains("\"linux/arm64\""), "{message}");
+        assert!(message.contains("run `staves update`"), "{message}");
+        // Pinned, the same lock reads.
+        let text = text.replace("r.example/b/x:1", &good);
+        assert!(parse(&text, Path::new("staves.lock")).is_ok());
+    }
+
+    #[test]
+    fn a_builder_pin_must_be_a_digest_or_an_image_id() {
+        let id = format!("sha256:{}", "b".repeat(64));
+        let by_digest = format!("ghcr.io/o/b@{id}");
+        for (pinned, ok) in [
+            (id.as_str(), true),
+            (by_digest.as_str(), true),
+            ("ghcr.io/o/b:1", false),
+            ("ghcr.io/o/b@sha256:abc", false),
+            (
+                "@sha256:0000000000000000000000000000000000000000000000000000000000000000",
+                false,
+            ),
+            (
+                "sha256:BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB",
+                false,
+            ),
+        ] {
+            for form in ["image = \"ghcr.io/o/b:1\"", "path = \"builders/b\""] {
+                let text = format!("{HEAD}\n[builder]\n{form}\npinned = \"{pinned}\"\n");
+                match parse(&text, Path::new("staves.lock")) {
+                    Ok(_) => assert!(ok, "{pinned} was accepted"),
+                    Err(LockfileError::Malformed { line, message, .. }) => {
+                        assert!(!ok, "{pinned}: {message}");
+                        assert_eq!(line, 7, "{message}");
+                        assert!(message.contains("`[builder] pinned`"), "{message}");
+                        assert!(message.contains("run `staves update`"), "{message}");
+                    }
+                    Err(other) => panic!("{other}"),
+                }
+            }
+        }
     }
 }

@@ -7,9 +7,13 @@
 //! else `STAVES_INDEX` (relative to the working directory), else the index
 //! that ships with Staves ([`DefaultIndex`]). Git and sparse indexes cache
 //! under `<cache>/index`, and answer from that cache under `--offline`.
+//! Only `[builder] index` is recorded in `staves.lock`: `STAVES_INDEX`
+//! belongs to the machine (and may carry credentials). Every index shown
+//! to people goes through [`redact_userinfo`].
 
 mod default_index;
 mod pin;
+mod redact;
 mod resolve;
 
 use std::path::{Path, PathBuf};
@@ -17,6 +21,7 @@ use std::path::{Path, PathBuf};
 use registry_index::{Index, IndexError, IndexSource};
 
 pub use default_index::{DEFAULT_INDEX_LOCATION, DefaultIndex};
+pub use redact::redact_userinfo;
 pub use resolve::BuilderChange;
 pub(crate) use resolve::{builder_change, lock_builder};
 
@@ -24,26 +29,31 @@ pub(crate) use resolve::{builder_change, lock_builder};
 pub const INDEX_ENV: &str = "STAVES_INDEX";
 
 /// A builder index failed, or a builder could not be pinned.
+///
+/// The index's own error is part of the message, with URL credentials
+/// redacted, and deliberately not an error `source()`: a `caused by:` line
+/// would show it unredacted.
 #[derive(Debug, thiserror::Error)]
 pub enum BuilderIndexError {
     /// Reading the index failed, or it has no matching version.
-    #[error("{0}")]
-    Index(#[from] IndexError),
+    #[error("{}", redact_userinfo(&.0.to_string()))]
+    Index(IndexError),
     /// The index location (from `STAVES_INDEX` or `--index`) is not valid.
-    #[error("{origin}: {source}")]
+    #[error("{origin}: {}", redact_userinfo(&.error.to_string()))]
     Location {
-        /// Where it came from (`STAVES_INDEX`, `--index`).
+        /// Where it came from (`STAVES_INDEX`, `--index`), credentials
+        /// redacted.
         origin: String,
         /// What is wrong.
-        source: Box<IndexError>,
+        error: Box<IndexError>,
     },
     /// A file of the index is broken (names the index, the file and line).
-    #[error("index {index}: {source}")]
+    #[error("index {index}: {}", redact_userinfo(&.error.to_string()))]
     Broken {
-        /// The index as configured.
+        /// The index as configured, credentials redacted.
         index: String,
         /// The error naming the file and line inside it.
-        source: Box<IndexError>,
+        error: Box<IndexError>,
     },
     /// The shipped index has no builder of that name.
     #[error(
@@ -61,7 +71,7 @@ pub enum BuilderIndexError {
         name: String,
         /// Its version.
         version: String,
-        /// The index.
+        /// The index, credentials redacted.
         index: String,
     },
     /// `[builder] image` could not be pinned to a digest.
@@ -74,6 +84,12 @@ pub enum BuilderIndexError {
     },
 }
 
+impl From<IndexError> for BuilderIndexError {
+    fn from(error: IndexError) -> Self {
+        BuilderIndexError::Index(error)
+    }
+}
+
 impl BuilderIndexError {
     /// `error` from `index`, with the index named when it is about a file
     /// inside it (a malformed line, a bad `config.json`).
@@ -81,7 +97,7 @@ impl BuilderIndexError {
         match error {
             IndexError::Malformed { .. } | IndexError::Config { .. } => BuilderIndexError::Broken {
                 index: index.describe(),
-                source: Box::new(error),
+                error: Box::new(error),
             },
             other => BuilderIndexError::Index(other),
         }
@@ -89,10 +105,10 @@ impl BuilderIndexError {
 
     /// What the user can do about it.
     pub fn help(&self) -> Vec<String> {
-        match self {
+        let help = match self {
             BuilderIndexError::Index(e) => e.help().into_iter().collect(),
-            BuilderIndexError::Location { source, .. } | BuilderIndexError::Broken { source, .. } => {
-                source.help().into_iter().collect()
+            BuilderIndexError::Location { error, .. } | BuilderIndexError::Broken { error, .. } => {
+                error.help().into_iter().collect()
             }
             BuilderIndexError::NotInDefaultIndex { .. } => vec![
                 "index locations: \"dir+PATH\", \"git+https://…\" (or git+file:///…), \"sparse+https://…\"".into(),
@@ -105,7 +121,8 @@ impl BuilderIndexError {
                  or write the digest yourself: image = \"repo@sha256:…\""
                     .into(),
             ],
-        }
+        };
+        help.iter().map(|line| redact_userinfo(line)).collect()
     }
 }
 
@@ -160,9 +177,9 @@ impl IndexChoice {
         let source: IndexSource =
             location
                 .parse()
-                .map_err(|source| BuilderIndexError::Location {
-                    origin: format!("index `{location}`"),
-                    source: Box::new(source),
+                .map_err(|error| BuilderIndexError::Location {
+                    origin: format!("index `{}`", redact_userinfo(location)),
+                    error: Box::new(error),
                 })?;
         let source = match source {
             IndexSource::Dir(path) if path.is_relative() => IndexSource::Dir(self.base.join(path)),
@@ -171,10 +188,10 @@ impl IndexChoice {
         Ok(source.open(&cache_dir.join("index"), offline)?)
     }
 
-    /// The index as named in messages.
+    /// The index as named in messages, credentials redacted.
     pub fn describe(&self) -> String {
         self.location
-            .clone()
-            .unwrap_or_else(|| DEFAULT_INDEX_LOCATION.to_owned())
+            .as_deref()
+            .map_or_else(|| DEFAULT_INDEX_LOCATION.to_owned(), redact_userinfo)
     }
 }
