@@ -1,6 +1,8 @@
 //! Checks for builder projects (`kind = "builder"`): the name must be a
 //! registry-index builder name and the version a semver version, because
-//! `staves publish` puts both into the index.
+//! `staves publish` puts both into the index. Semver build metadata
+//! (`1.0.0+glibc`) never gets here: the version is the image tag, and the
+//! tag check that runs first for every project refuses `+`.
 
 use super::{Result, invalid, invalid_spanned, key};
 use crate::manifest::model::{Manifest, ProjectKind};
@@ -94,6 +96,22 @@ mod tests {
         let err = parse("kind = \"builder\"\nname = \"b\"\nversion = \"1.0\"\n").unwrap_err();
         assert!(err.contains("must be a semver version, not `1.0`"), "{err}");
         assert!(err.contains("staves.toml:3:"), "{err}");
+        // Build metadata cannot be in the image tag; a pre-release can.
+        let err = Manifest::from_str_at(
+            "kind = \"builder\"\nname = \"b\"\nversion = \"1.0.0+glibc\"\n",
+            Path::new("staves.toml"),
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("staves.toml:3:"), "{text}");
+        assert!(text.contains("`1.0.0+glibc`"), "{text}");
+        assert!(
+            err.help()
+                .is_some_and(|h| h.contains("becomes the image tag")),
+            "{:?}",
+            err.help()
+        );
+        parse("kind = \"builder\"\nname = \"b\"\nversion = \"1.0.0-rc.1\"\n").unwrap();
         let err = parse("kind = \"tool\"\nname = \"b\"\n").unwrap_err();
         assert!(err.contains("kind"), "{err}");
     }
