@@ -248,7 +248,7 @@ fn write_entry(index: &dyn Index, entry: &IndexEntry) -> Result<(), PublishError
         Err(IndexError::VersionExists { .. }) => Err(PublishError::VersionExists {
             name: entry.name.clone(),
             version: entry.vers.to_string(),
-            index: index.location(),
+            index: crate::ops::builders::redact_userinfo(&index.location()),
         }),
         Err(e) => Err(PublishError::Index(BuilderIndexError::Index(e))),
     }
