@@ -17,52 +17,23 @@ use std::process::{Command, Stdio};
 use staves_core::gentoo::atom::{Atom, Blocker, Operator, SlotOperator};
 use staves_core::gentoo::version::Version;
 
-/// Deterministic SplitMix64: the test must generate the same cases each run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self, percent: usize) -> bool {
-        self.below(100) < percent
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[self.below(items.len())]
-    }
-}
+#[path = "common/portage.rs"]
+mod portage;
+#[path = "common/rng.rs"]
+mod rng;
+use rng::Rng;
 
 /// The venv's python, or `None` (after printing why) when the test should
 /// be skipped. Panics in CI.
 fn portage_python() -> Option<PathBuf> {
-    let venv = std::env::var("STAVES_PORTAGE_VENV")
-        .unwrap_or_else(|_| "/tmp/staves-portage-venv".to_owned());
-    let python = PathBuf::from(venv).join("bin/python");
-    let ok = Command::new(&python)
-        .args(["-c", "import portage"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if ok {
-        return Some(python);
+    match portage::portage_python() {
+        Ok(python) => Some(python),
+        Err(why) => {
+            assert!(std::env::var("CI").as_deref() != Ok("true"), "{why}");
+            eprintln!("skipping: {why}");
+            None
+        }
     }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "Portage is not importable with {}: run scripts/ensure-portage.sh",
-        python.display()
-    );
-    eprintln!(
-        "skipping: run scripts/ensure-portage.sh (no Portage at {})",
-        python.display()
-    );
-    None
 }
 
 /// Runs an oracle script with `input` on stdin; returns its output lines.
@@ -116,17 +87,17 @@ fn version(rng: &mut Rng) -> String {
         v.push('.');
         v += &number(rng);
     }
-    if rng.chance(20) {
+    if rng.percent(20) {
         v.push(char::from(b'a' + rng.below(26) as u8));
     }
     for _ in 0..[0, 0, 0, 1, 1, 2, 3][rng.below(7)] {
         v.push('_');
-        v += rng.pick(&["alpha", "beta", "pre", "rc", "p"]);
-        if rng.chance(70) {
+        v += *rng.pick(&["alpha", "beta", "pre", "rc", "p"]);
+        if rng.percent(70) {
             v += &number(rng);
         }
     }
-    if rng.chance(30) {
+    if rng.percent(30) {
         v += "-r";
         v += &number(rng);
     }
@@ -139,7 +110,7 @@ fn tweak(rng: &mut Rng, v: &str) -> String {
     match rng.below(9) {
         0 => s.insert(0, '0'),
         1 => s = s.replacen('.', ".0", 1),
-        2 if !s.contains("-r") => s += rng.pick(&["-r0", "-r00", "-r1"]),
+        2 if !s.contains("-r") => s += *rng.pick(&["-r0", "-r00", "-r1"]),
         3 => s = s.replacen("-r", "-r0", 1),
         4 => {
             // Trailing zero on the numeric part (`1.01` vs `1.010`).
@@ -151,7 +122,7 @@ fn tweak(rng: &mut Rng, v: &str) -> String {
         5 => s = s.replacen("_p", "_p0", 1),
         6 => {
             let end = s.find('-').unwrap_or(s.len());
-            s.insert_str(end, rng.pick(&["_p", "_rc", "_alpha1", ".0", "a"]));
+            s.insert_str(end, rng.pick::<&str>(&["_p", "_rc", "_alpha1", ".0", "a"]));
         }
         7 => s = version(rng),
         _ => {}
@@ -229,10 +200,10 @@ fn version_order_matches_portage_vercmp() {
 
 /// Picks from `good` most of the time and from `bad` otherwise.
 fn mostly<'a>(rng: &mut Rng, good: &[&'a str], bad: &[&'a str]) -> &'a str {
-    if rng.chance(92) {
-        rng.pick(good)
+    if rng.percent(92) {
+        rng.pick::<&str>(good)
     } else {
-        rng.pick(bad)
+        rng.pick::<&str>(bad)
     }
 }
 
@@ -279,20 +250,20 @@ fn atom(rng: &mut Rng) -> String {
         ],
         &["+foo", "fo.o", "foo-1x", "foo-1", "-foo", ""],
     );
-    if !op.is_empty() || rng.chance(5) {
-        if rng.chance(5) {
-            s += rng.pick(&["-1.0-5", "-x", "-1..0", "-1.0-r", "-", ""]);
+    if !op.is_empty() || rng.percent(5) {
+        if rng.percent(5) {
+            s += *rng.pick(&["-1.0-5", "-x", "-1..0", "-1.0-r", "-", ""]);
         } else {
             s.push('-');
             s += &version(rng);
         }
-        if rng.chance(if op == "=" { 30 } else { 3 }) {
+        if rng.percent(if op == "=" { 30 } else { 3 }) {
             s.push('*');
         }
-    } else if rng.chance(3) {
+    } else if rng.percent(3) {
         s.push('*');
     }
-    if rng.chance(35) {
+    if rng.percent(35) {
         s += mostly(
             rng,
             &[
@@ -303,18 +274,18 @@ fn atom(rng: &mut Rng) -> String {
             ],
         );
     }
-    if rng.chance(20) {
+    if rng.percent(20) {
         s += mostly(
             rng,
             &["::gentoo", "::my-overlay", "::_x", "::x1"],
             &["::", "::a.b", "::-x", ":::x"],
         );
     }
-    if rng.chance(4) {
+    if rng.percent(4) {
         // Out-of-order parts.
-        s += rng.pick(&[":2", "::gentoo", "x", " "]);
+        s += *rng.pick(&[":2", "::gentoo", "x", " "]);
     }
-    if rng.chance(35) {
+    if rng.percent(35) {
         let n = 1 + rng.below(3);
         let items: Vec<String> = (0..n).map(|_| use_item(rng)).collect();
         s.push('[');

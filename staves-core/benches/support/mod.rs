@@ -34,52 +34,9 @@ pub(crate) mod portage;
 pub(crate) mod profile;
 pub(crate) mod render;
 
-/// splitmix64: small, deterministic, good enough for test data.
-pub(crate) struct Rng(u64);
-
-impl Rng {
-    pub(crate) fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    pub(crate) fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[0, 1)`.
-    pub(crate) fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Uniform in `[lo, hi)` (`lo` when the range is empty).
-    pub(crate) fn range(&mut self, lo: usize, hi: usize) -> usize {
-        if hi <= lo {
-            return lo;
-        }
-        lo + (self.next() % (hi - lo) as u64) as usize
-    }
-
-    /// In `[lo, hi)`, biased towards `lo` (density falling like 1/sqrt).
-    pub(crate) fn popular(&mut self, lo: usize, hi: usize) -> usize {
-        if hi <= lo {
-            return lo;
-        }
-        let u = self.unit();
-        lo + ((hi - lo) as f64 * u * u) as usize
-    }
-
-    pub(crate) fn chance(&mut self, p: f64) -> bool {
-        self.unit() < p
-    }
-
-    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.range(0, items.len())]
-    }
-}
+#[path = "../../tests/common/rng.rs"]
+mod rng;
+pub(crate) use rng::Rng;
 
 /// How big a repository to generate.
 #[derive(Debug, Clone, Copy)]

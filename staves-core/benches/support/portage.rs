@@ -5,28 +5,14 @@
 //! configuration, and the resolution: what a user waits for.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// The Portage venv's python, when it is installed.
-pub(crate) fn python() -> Result<PathBuf, String> {
-    let venv = std::env::var_os("STAVES_PORTAGE_VENV")
-        .map_or_else(|| PathBuf::from("/tmp/staves-portage-venv"), PathBuf::from);
-    let python = venv.join("bin/python");
-    let ok = Command::new(&python)
-        .args(["-c", "import portage"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        Ok(python)
-    } else {
-        Err(format!(
-            "no Portage venv at {} (run scripts/ensure-portage.sh, or set STAVES_PORTAGE_VENV)",
-            venv.display()
-        ))
-    }
-}
+#[path = "../../tests/common/portage.rs"]
+mod venv;
+pub(crate) use venv::portage_python as python;
 
 /// One Portage resolution.
 #[derive(Debug, Clone)]

@@ -5,9 +5,11 @@
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use staves_core::gentoo::{DirEntry, EntryKind, RepoFiles};
+
+mod portage;
+pub(crate) use portage::portage_python;
 
 /// A repository read straight from a directory of the working tree.
 #[derive(Debug, Clone)]
@@ -101,28 +103,4 @@ pub(crate) fn workspace_root() -> PathBuf {
 /// mandatory.
 pub(crate) fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
-/// The python of the Portage venv (`$STAVES_PORTAGE_VENV`, default
-/// `/tmp/staves-portage-venv`), if it imports `portage`.
-///
-/// # Errors
-/// A message saying what is missing and how to install it.
-pub(crate) fn portage_python() -> Result<PathBuf, String> {
-    let venv = std::env::var_os("STAVES_PORTAGE_VENV")
-        .map_or_else(|| PathBuf::from("/tmp/staves-portage-venv"), PathBuf::from);
-    let python = venv.join("bin").join("python");
-    let ok = Command::new(&python)
-        .args(["-c", "import portage"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if ok {
-        Ok(python)
-    } else {
-        Err(format!(
-            "no Portage venv at {} (python cannot import portage); install it with \
-             scripts/ensure-portage.sh (or set STAVES_PORTAGE_VENV)",
-            venv.display()
-        ))
-    }
 }
