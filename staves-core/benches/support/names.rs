@@ -149,7 +149,8 @@ pub(crate) const GLOBAL_FLAGS: [&str; 64] = [
     "bluetooth",
 ];
 
-const LICENSES: [&str; 10] = [
+/// The licences packages use (the repository ships each as a file).
+pub(crate) const LICENSES: [&str; 10] = [
     "GPL-2",
     "GPL-2+",
     "GPL-3",

@@ -24,19 +24,11 @@ pub(crate) fn files(repo: &Repo) -> BTreeMap<String, Vec<u8>> {
             md5_hex(content.as_bytes())
         })
         .collect();
-    for lic in [
-        "GPL-2",
-        "GPL-2+",
-        "GPL-3",
-        "LGPL-2.1",
-        "MIT",
-        "BSD",
-        "BSD-2",
-        "Apache-2.0",
-        "ZLIB",
-        "ISC",
-        "all-rights-reserved",
-    ] {
+    for lic in super::names::LICENSES
+        .iter()
+        .copied()
+        .chain(["all-rights-reserved"])
+    {
         files.insert(
             format!("licenses/{lic}"),
             format!("{lic}: licence text stand-in\n").into_bytes(),
