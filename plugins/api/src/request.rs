@@ -100,6 +100,22 @@ pub enum EntryKind {
     Other,
 }
 
+impl EntryKind {
+    /// The kind of an entry with this file type (from `symlink_metadata`,
+    /// so a symbolic link is a link, not its target).
+    pub fn of(file_type: std::fs::FileType) -> Self {
+        if file_type.is_symlink() {
+            EntryKind::Symlink
+        } else if file_type.is_dir() {
+            EntryKind::Dir
+        } else if file_type.is_file() {
+            EntryKind::File
+        } else {
+            EntryKind::Other
+        }
+    }
+}
+
 /// Metadata of one root filesystem entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IndexEntry {

@@ -37,7 +37,7 @@ fn walk_dir(dir: &Path, rel: &str, out: &mut Vec<Entry>) -> io::Result<()> {
     let mut children = Vec::new();
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
-        let kind = kind_of(entry.file_type()?);
+        let kind = EntryKind::of(entry.file_type()?);
         children.push((entry.file_name(), kind));
     }
     children.sort_by(|a, b| a.0.cmp(&b.0));
@@ -59,18 +59,6 @@ fn walk_dir(dir: &Path, rel: &str, out: &mut Vec<Entry>) -> io::Result<()> {
         }
     }
     Ok(())
-}
-
-fn kind_of(file_type: fs::FileType) -> EntryKind {
-    if file_type.is_symlink() {
-        EntryKind::Symlink
-    } else if file_type.is_dir() {
-        EntryKind::Dir
-    } else if file_type.is_file() {
-        EntryKind::File
-    } else {
-        EntryKind::Other
-    }
 }
 
 #[cfg(test)]

@@ -31,16 +31,7 @@ fn walk(dir: &Path, rel: &str, out: &mut Vec<IndexEntry>) -> io::Result<()> {
         } else {
             format!("{rel}/{name}")
         };
-        let file_type = meta.file_type();
-        let kind = if file_type.is_symlink() {
-            EntryKind::Symlink
-        } else if file_type.is_dir() {
-            EntryKind::Dir
-        } else if file_type.is_file() {
-            EntryKind::File
-        } else {
-            EntryKind::Other
-        };
+        let kind = EntryKind::of(meta.file_type());
         let target = match kind {
             EntryKind::Symlink => Some(fs::read_link(&path)?.to_string_lossy().into_owned()),
             _ => None,
