@@ -152,7 +152,7 @@ impl BuildRun<'_> {
         reporter.status("Checking", "Portage's plan against staves.lock");
         let plan = self.check_plan(lock, reporter)?;
         let needs_fetch = plan.download_kib != Some(0)
-            || super::fetch::sources_missing(&plan.plan, snapshots, &self.distfiles);
+            || super::fetch::sources_missing(&plan.plan, lock, snapshots, &self.distfiles);
         if needs_fetch && self.offline {
             return Err(BuildError::FetchOffline {
                 distfiles: self.distfiles.clone(),
