@@ -287,7 +287,8 @@ impl PostBuild<'_> {
     }
 
     fn clear_artifacts(&self, plugin: &str) -> Result<(), BuildError> {
-        let dir = self.artifacts_dir.join(plain_component(plugin)?);
+        // Plugin names are plain directory names (checked in the manifest).
+        let dir = self.artifacts_dir.join(plugin);
         match std::fs::remove_dir_all(&dir) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                 Err(BuildError::io("remove", &dir, e))
@@ -302,30 +303,14 @@ impl PostBuild<'_> {
         relative: &str,
         bytes: &[u8],
     ) -> Result<PathBuf, BuildError> {
-        let mut path = self.artifacts_dir.join(plain_component(plugin)?);
-        for part in relative.split('/').filter(|p| !p.is_empty()) {
-            path.push(plain_component(part)?);
-        }
+        // `relative` stayed under the plugin's `/out` (checked by the host).
+        let path = self.artifacts_dir.join(plugin).join(relative);
         if let Some(parent) = path.parent() {
             fs_err::create_dir_all(parent).map_err(|e| BuildError::io("create", parent, e))?;
         }
         crate::util::fs::write_atomic(&path, bytes)
             .map_err(|e| BuildError::io("write", &path, e))?;
         Ok(path)
-    }
-}
-
-/// `name` as one plain path component (no `/`, `.`, `..`, root): plugin
-/// names and artifact paths become directories under the artifacts dir.
-fn plain_component(name: &str) -> Result<&str, BuildError> {
-    let mut parts = Path::new(name).components();
-    match (parts.next(), parts.next()) {
-        (Some(std::path::Component::Normal(_)), None) => Ok(name),
-        _ => Err(BuildError::io(
-            "write an artifact under",
-            name,
-            std::io::Error::other("not a plain file name"),
-        )),
     }
 }
 
